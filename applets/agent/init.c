@@ -1,0 +1,149 @@
+/* The guest agent as PID 1: bring up the guest's file systems and console,
+ * announce readiness, then serve the host until told to power off.
+ * (Until the agent protocol exists, the host speaks over the console.) */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/ioctl.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../core/err.h"
+#include "../../core/linebuf.h"
+#include "../../core/ready.h"
+#include "../../core/util.h"
+#include "../../core/version.h"
+#include "../applets.h"
+
+struct guest_mount {
+    const char *source, *target, *fstype;
+    unsigned long flags;
+    const char *data;
+};
+
+/* in order: later targets live inside earlier ones */
+static const struct guest_mount guest_mounts[] = {
+    { "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+    { "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+    { "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+    { "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666" },
+    { "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+    { "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+    { "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+    { "cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+};
+
+static int mount_all(kb_err *err)
+{
+    for (size_t i = 0; i < KB_ARRAY_SIZE(guest_mounts); i++) {
+        const struct guest_mount *m = &guest_mounts[i];
+
+        if (mkdir(m->target, 0755) < 0 && errno != EEXIST)
+            return kb_error_errno(err, "mkdir %s", m->target);
+        if (mount(m->source, m->target, m->fstype, m->flags, m->data) < 0)
+            return kb_error_errno(err, "mount %s on %s", m->fstype, m->target);
+    }
+    return 0;
+}
+
+/* The console becomes our controlling terminal, without echo: the host
+ * reads what we write and must not see its own commands come back. */
+static void setup_console(void)
+{
+    struct termios t;
+
+    setsid();
+    ioctl(0, TIOCSCTTY, 1);
+    if (tcgetattr(0, &t) == 0) {
+        t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+        tcsetattr(0, TCSANOW, &t);
+    }
+}
+
+static void say(const char *s)
+{
+    (void)kb_write_all(1, s, strlen(s));
+}
+
+static int announce_ready(kb_err *err)
+{
+    struct timespec ts;
+    char line[256];
+    uint64_t ns;
+
+    if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
+        return kb_error_errno(err, "read CLOCK_BOOTTIME");
+    ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (kb_ready_format(line, sizeof line, ns, kb_version()) < 0)
+        return kb_error(err, EOVERFLOW, "format the ready line");
+    say(line);
+    return 0;
+}
+
+/* Never returns: PID 1 must not exit. QEMU runs with -no-reboot, so a reset
+ * ends it; our kernel has no ACPI to power off through (see guestkernel/). */
+static void __attribute__((noreturn)) power_off(void)
+{
+    say(KB_READY_PREFIX "power-off\n");
+    sync();
+    reboot(RB_AUTOBOOT);
+    /* only reached if the reset failed: panicking resets the VM too */
+    _exit(1);
+}
+
+enum { CMD_NONE, CMD_POWEROFF };
+
+static int on_command(void *ctx, const char *line, size_t len, int truncated)
+{
+    (void)ctx;
+    (void)len;
+    if (!truncated && strcmp(line, "poweroff") == 0)
+        return CMD_POWEROFF;
+    if (*line)
+        say(KB_READY_PREFIX "unknown command\n");
+    return CMD_NONE;
+}
+
+static void serve_console(void)
+{
+    struct kb_linebuf lb = { 0 };
+    char buf[512];
+
+    for (;;) {
+        ssize_t n = read(0, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* the host is gone */
+        if (kb_linebuf_feed(&lb, buf, (size_t)n, on_command, NULL) == CMD_POWEROFF)
+            return;
+    }
+}
+
+int agent_main(int argc, char **argv)
+{
+    kb_err err;
+
+    (void)argc;
+    (void)argv;
+    if (getpid() != 1) {
+        fprintf(stderr, "katabox: kata-agent: the agent runs only as PID 1 inside the VM\n");
+        return 1;
+    }
+    if (mount_all(&err) < 0) {
+        kb_error_print("kata-agent", &err);
+        power_off();
+    }
+    setup_console();
+    if (announce_ready(&err) < 0) {
+        kb_error_print("kata-agent", &err);
+        power_off();
+    }
+    serve_console();
+    power_off();
+}

@@ -1,0 +1,129 @@
+#include "qemu.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The TCG translation cache defaults to 1 GiB of host memory; 16 MiB gave
+ * the fastest boot and ~13 MiB less PSS per guest here, and below 8 MiB
+ * work after boot slows sharply. */
+#define DEFAULT_TB_SIZE_MIB 16
+
+void kb_vm_config_defaults(struct kb_vm_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->machine = KB_MACHINE_MICROVM;
+    cfg->accel = KB_ACCEL_TCG;
+    cfg->vcpus = 1;
+    cfg->mem_mib = 128;
+    cfg->tb_size_mib = DEFAULT_TB_SIZE_MIB;
+}
+
+int kb_machine_parse(const char *s, enum kb_machine *m)
+{
+    if (strcmp(s, "microvm") == 0)
+        *m = KB_MACHINE_MICROVM;
+    else if (strcmp(s, "q35") == 0)
+        *m = KB_MACHINE_Q35;
+    else
+        return -1;
+    return 0;
+}
+
+const char *kb_machine_name(enum kb_machine m)
+{
+    return m == KB_MACHINE_Q35 ? "q35" : "microvm";
+}
+
+void kb_argv_free(struct kb_argv *a)
+{
+    for (unsigned i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    a->v = NULL;
+    a->n = a->cap = 0;
+}
+
+static int add(struct kb_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add(struct kb_argv *a, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    int r;
+
+    if (a->n + 2 > a->cap) {
+        unsigned cap = a->cap ? a->cap * 2 : 32;
+        char **v = realloc(a->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        a->v = v;
+        a->cap = cap;
+    }
+    va_start(ap, fmt);
+    r = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return -1;
+    a->v[a->n++] = s;
+    a->v[a->n] = NULL;
+    return 0;
+}
+
+int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *err)
+{
+    struct kb_argv a = { 0 };
+    char extra[64] = "";
+    int r = 0;
+
+    if (!cfg->kernel || !cfg->initrd)
+        return kb_error(err, EINVAL, "qemu command line: kernel and initrd are required");
+    if (cfg->vcpus < 1 || cfg->vcpus > 255)
+        return kb_error(err, EINVAL, "qemu command line: %u vCPUs is out of range 1-255", cfg->vcpus);
+    if (cfg->mem_mib < 32)
+        return kb_error(err, EINVAL, "qemu command line: %u MiB of memory is below 32 MiB",
+                        cfg->mem_mib);
+    if (cfg->tsc_khz)
+        snprintf(extra, sizeof extra, " tsc_early_khz=%u", cfg->tsc_khz);
+    /* TCG has no TSC-deadline timer, so the guest would calibrate its local
+     * APIC timer against the PIT: 0.25 s of emulated boot. The PIT serves as
+     * the clock event device instead. */
+    if (cfg->accel == KB_ACCEL_TCG)
+        strncat(extra, " nolapic_timer", sizeof extra - strlen(extra) - 1);
+
+    r |= add(&a, "%s", cfg->qemu ? cfg->qemu : "qemu-system-x86_64");
+    if (cfg->machine == KB_MACHINE_MICROVM)
+        /* acpi=off: the guest kernel has no ACPI (size, boot time); QEMU
+         * then lists the virtio-mmio devices on the kernel command line */
+        r |= add(&a, "-M") | add(&a, "microvm,acpi=off,x-option-roms=off");
+    else
+        r |= add(&a, "-M") | add(&a, "q35");
+    if (cfg->accel == KB_ACCEL_KVM)
+        r |= add(&a, "-accel") | add(&a, "kvm") | add(&a, "-cpu") | add(&a, "host");
+    else
+        /* "max": every feature TCG emulates, and no CPU bugs for the guest
+         * kernel to work around (measured: 0.15 s less boot than qemu64) */
+        r |= add(&a, "-accel") | (cfg->tb_size_mib ? add(&a, "tcg,tb-size=%u", cfg->tb_size_mib)
+                                                   : add(&a, "tcg")) |
+             add(&a, "-cpu") | add(&a, "max");
+    r |= add(&a, "-smp") | add(&a, "%u", cfg->vcpus);
+    r |= add(&a, "-m") | add(&a, "%uM", cfg->mem_mib);
+    r |= add(&a, "-nodefaults") | add(&a, "-no-user-config") | add(&a, "-display") | add(&a, "none");
+    /* a guest reset (our agent's power-off, or a panic with panic=-1) ends
+     * QEMU instead of rebooting the guest */
+    r |= add(&a, "-no-reboot");
+    r |= add(&a, "-chardev") | add(&a, "stdio,id=console,signal=off");
+    r |= add(&a, "-serial") | add(&a, "chardev:console");
+    r |= add(&a, "-kernel") | add(&a, "%s", cfg->kernel);
+    r |= add(&a, "-initrd") | add(&a, "%s", cfg->initrd);
+    r |= add(&a, "-append") |
+         add(&a, "console=ttyS0 panic=-1 reboot=t quiet%s%s%s", extra,
+             cfg->append && *cfg->append ? " " : "", cfg->append ? cfg->append : "");
+    if (r) {
+        kb_argv_free(&a);
+        return kb_error(err, ENOMEM, "qemu command line");
+    }
+    *out = a;
+    return 0;
+}

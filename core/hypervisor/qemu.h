@@ -1,0 +1,39 @@
+/* The QEMU driver: the one place that knows QEMU's command line. */
+#ifndef KB_QEMU_H
+#define KB_QEMU_H
+
+#include <stdint.h>
+
+#include "../err.h"
+#include "accel.h"
+
+enum kb_machine { KB_MACHINE_MICROVM, KB_MACHINE_Q35 };
+
+struct kb_vm_config {
+    const char *qemu;        /* binary; NULL: qemu-system-x86_64 from PATH */
+    const char *kernel;      /* bzImage */
+    const char *initrd;      /* initramfs.cpio.gz */
+    enum kb_machine machine;
+    enum kb_accel accel;
+    unsigned vcpus;
+    unsigned mem_mib;
+    unsigned tb_size_mib;    /* TCG translation cache; 0: QEMU's default */
+    uint32_t tsc_khz;        /* host TSC rate for the guest; 0: not passed */
+    const char *append;      /* extra kernel command line, may be NULL */
+};
+
+/* Defaults sized for one small container guest under TCG. */
+void kb_vm_config_defaults(struct kb_vm_config *cfg);
+
+struct kb_argv {
+    char **v;
+    unsigned n, cap;
+};
+
+/* Build QEMU's argv for cfg, serial console on QEMU's stdin/stdout. */
+int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *err);
+void kb_argv_free(struct kb_argv *a);
+int kb_machine_parse(const char *s, enum kb_machine *m);
+const char *kb_machine_name(enum kb_machine m);
+
+#endif

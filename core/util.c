@@ -1,0 +1,96 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void kb_closep(int *fd)
+{
+    if (*fd >= 0) {
+        int saved = errno;
+        close(*fd);
+        errno = saved;
+    }
+}
+
+void kb_freep(void *p)
+{
+    free(*(void **)p);
+}
+
+ssize_t kb_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(fd, p + done, len - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+int kb_read_file(const char *path, size_t max, char **out, size_t *len, kb_err *err)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    _cleanup_free_ char *buf = NULL;
+    size_t used = 0;
+
+    if (fd < 0)
+        return kb_error_errno(err, "open %s", path);
+    buf = malloc(max + 1);
+    if (!buf)
+        return kb_error(err, ENOMEM, "read %s", path);
+    for (;;) {
+        ssize_t n = read(fd, buf + used, max - used);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return kb_error_errno(err, "read %s", path);
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+        if (used == max) {
+            char extra;
+            if (read(fd, &extra, 1) > 0)
+                return kb_error(err, EFBIG, "read %s: larger than %zu bytes", path, max);
+            break;
+        }
+    }
+    buf[used] = '\0';
+    *out = buf;
+    buf = NULL;
+    if (len)
+        *len = used;
+    return 0;
+}
+
+uint64_t kb_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int kb_path_sibling(char *buf, size_t len, const char *path, const char *name)
+{
+    const char *slash = strrchr(path, '/');
+    int n;
+
+    if (!slash)
+        n = snprintf(buf, len, "%s", name);
+    else
+        n = snprintf(buf, len, "%.*s/%s", (int)(slash - path), path, name);
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}

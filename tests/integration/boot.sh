@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Boot real VMs under QEMU: a good boot reaches the agent and powers off;
+# a guest that panics, loses PID 1 or hangs never leaves QEMU behind.
+. "$(dirname "$0")/lib.bash"
+
+# a private copy of the initramfs: its path marks our QEMU processes
+cp "$top/build/initramfs.cpio.gz" "$scratch/good.cpio.gz"
+
+expect "boot: the VM reaches the agent and powers off cleanly" 0 "guest ready:" \
+    "$kb" boot --initrd "$scratch/good.cpio.gz" --console-log "$scratch/console.log"
+printf '# %s\n' "$out"
+[[ $out =~ ([0-9]+\.[0-9]+)\ s\ guest\ time ]] && ok "boot reports the guest time (${BASH_REMATCH[1]} s)" \
+    || not_ok "boot reports the guest time"
+grep -q "katabox-agent: ready boottime_ns=[0-9]* version=$(cat "$top/VERSION")" "$scratch/console.log" \
+    && ok "the console log has the agent's ready line" || not_ok "the console log has the agent's ready line"
+grep -q "katabox-agent: power-off" "$scratch/console.log" \
+    && ok "the console log has the agent's power-off line" || not_ok "the console log has the agent's power-off line"
+[ -z "$(qemu_left "$scratch")" ] && ok "no QEMU left after a clean boot" || not_ok "no QEMU left after a clean boot"
+
+expect "boot: q35 with 2 vCPUs works too" 0 "[tcg, q35, 2 vCPU, 256 MiB]" \
+    "$kb" boot --initrd "$scratch/good.cpio.gz" --machine q35 --cpus 2 --memory 256
+
+# a guest without /init: the kernel panics; panic=-1 and -no-reboot end QEMU
+make_initramfs "$scratch/noinit.cpio.gz" "dir /dev 0755 0 0" "nod /dev/console 0600 0 0 c 5 1"
+t0=$SECONDS
+expect "a kernel panic ends QEMU and is reported" 1 "Kernel panic" \
+    "$kb" boot --initrd "$scratch/noinit.cpio.gz" --timeout 120
+[[ $out == *"before the guest was ready"* ]] && ok "the panic is reported as an exit before ready" \
+    || not_ok "the panic is reported as an exit before ready"
+[ $((SECONDS - t0)) -lt 60 ] && ok "the panic ended QEMU without waiting for the time-out" \
+    || not_ok "the panic ended QEMU without waiting for the time-out"
+
+# PID 1 that exits, and PID 1 that hangs: a script run by busybox-static
+printf '#!/bin/busybox sh\necho "init: giving up"\nexit 3\n' >"$scratch/die"
+printf '#!/bin/busybox sh\necho "init: hanging"\nexec /bin/busybox sleep 1000\n' >"$scratch/hang"
+for kind in die hang; do
+    make_initramfs "$scratch/$kind.cpio.gz" "dir /dev 0755 0 0" "nod /dev/console 0600 0 0 c 5 1" \
+        "dir /bin 0755 0 0" "file /bin/busybox /bin/busybox 0755 0 0" "file /init $scratch/$kind 0755 0 0"
+done
+expect "a dying PID 1 ends QEMU and is reported" 1 "Attempted to kill init" \
+    "$kb" boot --initrd "$scratch/die.cpio.gz" --timeout 120
+[[ $out == *"init: giving up"* ]] && ok "the error quotes the guest's last words" \
+    || not_ok "the error quotes the guest's last words"
+expect "a guest that never gets ready times out" 1 "not ready within 8000 ms" \
+    "$kb" boot --initrd "$scratch/hang.cpio.gz" --timeout 8
+[ -z "$(qemu_left "$scratch")" ] && ok "no QEMU left after the failures" || not_ok "no QEMU left after the failures"
+
+expect "a missing kernel is QEMU's clear error" 1 "/nonexistent/bzImage" \
+    "$kb" boot --kernel /nonexistent/bzImage --initrd "$scratch/good.cpio.gz"
+expect "a missing initrd is named" 1 "/nonexistent/initrd" "$kb" boot --initrd /nonexistent/initrd
+done_testing

@@ -1,0 +1,86 @@
+#include <errno.h>
+#include <string.h>
+
+#include "../../core/hypervisor/qemu.h"
+#include "tap.h"
+
+static int has_pair(const struct kb_argv *a, const char *flag, const char *value)
+{
+    for (unsigned i = 0; i + 1 < a->n; i++)
+        if (strcmp(a->v[i], flag) == 0 && strcmp(a->v[i + 1], value) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *value_of(const struct kb_argv *a, const char *flag)
+{
+    for (unsigned i = 0; i + 1 < a->n; i++)
+        if (strcmp(a->v[i], flag) == 0)
+            return a->v[i + 1];
+    return "";
+}
+
+static int has(const struct kb_argv *a, const char *arg)
+{
+    for (unsigned i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], arg) == 0)
+            return 1;
+    return 0;
+}
+
+int main(void)
+{
+    struct kb_vm_config cfg;
+    struct kb_argv a;
+    enum kb_machine m;
+    kb_err err;
+
+    kb_vm_config_defaults(&cfg);
+    cfg.kernel = "/k/bzImage";
+    cfg.initrd = "/k/initramfs.cpio.gz";
+    cfg.tsc_khz = 2200000;
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0, "default microvm command line builds");
+    ok(strcmp(a.v[0], "qemu-system-x86_64") == 0 && a.v[a.n] == NULL, "binary first, NULL-terminated");
+    ok(has_pair(&a, "-M", "microvm,acpi=off,x-option-roms=off"), "microvm without ACPI");
+    ok(has_pair(&a, "-accel", "tcg,tb-size=16"), "TCG with a 16 MiB translation cache");
+    ok(has_pair(&a, "-cpu", "max"), "TCG emulates the max CPU model");
+    ok(strstr(value_of(&a, "-append"), " nolapic_timer") != NULL, "TCG guests skip LAPIC timer calibration");
+    ok(has_pair(&a, "-m", "128M") && has_pair(&a, "-smp", "1"), "128 MiB, 1 vCPU by default");
+    ok(has(&a, "-no-reboot") && has(&a, "-nodefaults"), "-no-reboot so a reset ends QEMU; -nodefaults");
+    ok(has_pair(&a, "-kernel", "/k/bzImage") && has_pair(&a, "-initrd", "/k/initramfs.cpio.gz"),
+       "kernel and initrd");
+    ok(strstr(value_of(&a, "-append"), "panic=-1") && strstr(value_of(&a, "-append"), "console=ttyS0"),
+       "panic=-1 so a panic resets (and ends) the VM");
+    ok(strstr(value_of(&a, "-append"), "tsc_early_khz=2200000") != NULL, "host TSC rate passed");
+    kb_argv_free(&a);
+
+    cfg.machine = KB_MACHINE_Q35;
+    cfg.accel = KB_ACCEL_KVM;
+    cfg.vcpus = 4;
+    cfg.mem_mib = 2048;
+    cfg.append = "foo=bar";
+    cfg.qemu = "/opt/qemu";
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0, "q35/kvm command line builds");
+    ok(strcmp(a.v[0], "/opt/qemu") == 0, "explicit QEMU binary");
+    ok(has_pair(&a, "-M", "q35") && has_pair(&a, "-accel", "kvm") && has_pair(&a, "-cpu", "host"),
+       "q35 with KVM and the host CPU");
+    ok(has_pair(&a, "-smp", "4") && has_pair(&a, "-m", "2048M"), "size from config");
+    ok(strstr(value_of(&a, "-append"), " foo=bar") != NULL, "extra kernel arguments appended");
+    ok(!strstr(value_of(&a, "-append"), "nolapic_timer"), "KVM guests keep the LAPIC timer");
+    kb_argv_free(&a);
+    ok(a.v == NULL && a.n == 0, "kb_argv_free resets");
+
+    cfg.kernel = NULL;
+    ok(kb_qemu_argv(&cfg, &a, &err) < 0 && err.errnum == EINVAL, "no kernel: EINVAL");
+    cfg.kernel = "/k";
+    cfg.vcpus = 0;
+    ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "vCPUs"), "0 vCPUs refused");
+    cfg.vcpus = 1;
+    cfg.mem_mib = 16;
+    ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "MiB"), "16 MiB refused");
+
+    ok(kb_machine_parse("q35", &m) == 0 && m == KB_MACHINE_Q35, "parse q35");
+    ok(kb_machine_parse("microvm", &m) == 0 && m == KB_MACHINE_MICROVM, "parse microvm");
+    ok(kb_machine_parse("pc", &m) < 0, "unknown machine refused");
+    return tap_done();
+}

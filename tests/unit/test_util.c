@@ -1,0 +1,67 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../core/util.h"
+#include "tap.h"
+
+static int fd_open(int fd)
+{
+    return fcntl(fd, F_GETFD) >= 0;
+}
+
+int main(void)
+{
+    char path[] = "/tmp/kb-test-util-XXXXXX";
+    char buf[64];
+    char *data = NULL;
+    size_t len = 0;
+    kb_err err;
+    int fd, probe;
+
+    fd = mkstemp(path);
+    ok(fd >= 0, "temp file");
+    ok(kb_write_all(fd, "hello\n", 6) == 6, "kb_write_all writes everything");
+    close(fd);
+    ok(kb_read_file(path, 100, &data, &len, &err) == 0 && len == 6 && strcmp(data, "hello\n") == 0,
+       "kb_read_file reads the whole file");
+    free(data);
+    data = NULL;
+    ok(kb_read_file(path, 3, &data, &len, &err) < 0 && err.errnum == EFBIG && !data,
+       "kb_read_file refuses a file over the limit");
+    ok(kb_read_file(path, 6, &data, &len, &err) == 0 && len == 6, "a file of exactly the limit reads");
+    free(data);
+    unlink(path);
+    ok(kb_read_file(path, 10, &data, &len, &err) < 0 && err.errnum == ENOENT &&
+           strstr(err.msg, path) != NULL,
+       "missing file: ENOENT with the path in the message");
+
+    {
+        _cleanup_close_ int scoped = open("/dev/null", O_RDONLY);
+        probe = scoped;
+        ok(fd_open(probe), "scoped fd is open");
+    }
+    ok(!fd_open(probe), "_cleanup_close_ closed it at scope end");
+    {
+        _cleanup_close_ int scoped = open("/dev/null", O_RDONLY);
+        probe = kb_steal_fd(&scoped);
+    }
+    ok(fd_open(probe), "kb_steal_fd keeps the fd alive");
+    close(probe);
+
+    ok(kb_path_sibling(buf, sizeof buf, "/a/b/katabox", "bzImage") == 0 &&
+           strcmp(buf, "/a/b/bzImage") == 0, "sibling of an absolute path");
+    ok(kb_path_sibling(buf, sizeof buf, "katabox", "bzImage") == 0 && strcmp(buf, "bzImage") == 0,
+       "sibling of a bare name");
+    ok(kb_path_sibling(buf, 8, "/a/b/katabox", "bzImage") < 0, "sibling that does not fit fails");
+
+    {
+        uint64_t a = kb_now_ns(), b;
+        usleep(2000);
+        b = kb_now_ns();
+        ok(b - a >= 2000000, "kb_now_ns is monotonic and in ns");
+    }
+    return tap_done();
+}
