@@ -45,9 +45,9 @@ install_packages() {
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     say "installing ${missing[*]}"
-    as_root apt-get update -q
+    as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 pkgver() { dpkg-query -W -f='${Version}' "$1"; }
@@ -172,10 +172,13 @@ build_kernel_tree() {
     make -s ARCH=x86_64 tinyconfig
     scripts/kconfig/merge_config.sh -m .config "$fragment" >/dev/null
     make -s ARCH=x86_64 olddefconfig
-    # every option we ask for must have survived dependency resolution
+    # every option we set must have survived dependency resolution, and none
+    # we unset may have come back
     local missing
     missing=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$fragment" | while IFS= read -r l; do
-        grep -qxF "$l" .config || printf ' %s' "$l"; done)
+        grep -qxF "$l" .config || printf ' %s' "$l"; done
+        sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$fragment" | while IFS= read -r o; do
+        grep -q "^$o=" .config && printf ' %s(unset)' "$o"; done)
     [ -z "$missing" ] || { say "kernel options not applied:$missing"; return 1; }
     make -s ARCH=x86_64 -j"$jobs" bzImage
     make -s -C usr gen_init_cpio >/dev/null 2>&1 || gcc -O2 -o usr/gen_init_cpio usr/gen_init_cpio.c
@@ -195,7 +198,8 @@ build_kernel() {
     local t0=$SECONDS
     (cd "$src" && build_kernel_tree) >"$kernel_dir/build.log" 2>&1 \
         || { tail -n 30 "$kernel_dir/build.log" >&2; die "guest kernel build failed"; }
-    cp "$src/arch/x86/boot/bzImage" "$src/.config" "$src/usr/gen_init_cpio" "$kernel_dir/"
+    # System.map turns initcall_debug addresses into names when boot time is studied
+    cp "$src/arch/x86/boot/bzImage" "$src/.config" "$src/System.map" "$src/usr/gen_init_cpio" "$kernel_dir/"
     make -s -C "$src" ARCH=x86_64 kernelrelease >"$kernel_dir/release"
     rm -rf "$src"
     say "guest kernel built in $((SECONDS - t0)) s: $(stat -c %s "$kernel_dir/bzImage") bytes"
@@ -212,6 +216,7 @@ build_katabox() {
         commit=$commit-dirty
     fi
     # what make needs, kept so that a plain `make` or `make test` works later
+    mkdir -p "$top/build"
     cat >"$top/build/config.mk.tmp" <<EOF
 KHEADERS := $kheaders
 KERNEL_DIR := $kernel_dir

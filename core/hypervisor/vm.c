@@ -129,7 +129,6 @@ static int on_line(void *ctx, const char *line, size_t len, int truncated)
         vm->saw_ready = 1;
         vm->ready = st;
         vm->t_ready = kb_now_ns();
-        return 1;
     }
     if (st.kind == KB_STATUS_POWEROFF)
         vm->saw_poweroff = 1;
@@ -204,7 +203,9 @@ static int pump(struct kb_vm *vm, uint64_t deadline, int want_ready)
             }
             if (vm->log_fd >= 0)
                 (void)kb_write_all(vm->log_fd, buf, (size_t)n);
-            if (kb_linebuf_feed(&vm->lines, buf, (size_t)n, on_line, vm) && want_ready)
+            /* the whole read is fed: lines after the ready line count too */
+            kb_linebuf_feed(&vm->lines, buf, (size_t)n, on_line, vm);
+            if (want_ready && vm->saw_ready)
                 return 1;
         }
     }
@@ -272,7 +273,10 @@ int kb_vm_poweroff(struct kb_vm *vm, unsigned timeout_ms, kb_err *err)
 
     if (!vm->pid)
         return exit_error(vm, err, "before it was told to power off");
-    if (vm->console < 0 || kb_write_all(vm->console, cmd, sizeof cmd - 1) < 0)
+    /* MSG_NOSIGNAL: QEMU may have died since; that is an error, not a SIGPIPE */
+    if (vm->console < 0)
+        return kb_error(err, EPIPE, "send power-off to the guest: its console is closed");
+    if (send(vm->console, cmd, sizeof cmd - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof cmd - 1))
         return kb_error_errno(err, "send power-off to the guest");
     r = pump(vm, deadline, 0);
     if (r < 0) {

@@ -89,11 +89,25 @@ int main(void)
     ok(vm.bad_status_lines == 1, "the malformed status line is counted");
     kb_vm_destroy(&vm);
 
+    cfg = fake("printf 'katabox-agent: ready boottime_ns=7 version=1\\nkatabox-agent: power-off\\n';"
+               "exec 0<&- 1>&-; exit 0");
+    kb_vm_start(&vm, &cfg, NULL, &err);
+    ok(kb_vm_wait_ready(&vm, 5000, &err) == 0 && vm.saw_poweroff,
+       "a line in the same read as the ready line is not lost");
+    kb_vm_destroy(&vm);
+
     cfg = fake("echo 'katabox-agent: ready boottime_ns=7 version=1'; read x; exit 0");
     kb_vm_start(&vm, &cfg, NULL, &err);
     kb_vm_wait_ready(&vm, 5000, &err);
     ok(kb_vm_poweroff(&vm, 5000, &err) < 0 && strstr(err.msg, "without powering off"),
        "a guest that stops without its power-off line is an error");
+    kb_vm_destroy(&vm);
+
+    cfg = fake("echo 'katabox-agent: ready boottime_ns=7 version=1'; exec 0<&- 1>&-; exit 0");
+    kb_vm_start(&vm, &cfg, NULL, &err);
+    kb_vm_wait_ready(&vm, 5000, &err);
+    usleep(200000);
+    ok(kb_vm_poweroff(&vm, 5000, &err) < 0, "power-off to a QEMU that already left is an error, not a SIGPIPE");
     kb_vm_destroy(&vm);
 
     cfg = fake("echo 'katabox-agent: ready boottime_ns=7 version=1'; exec sleep 100");
