@@ -8,6 +8,7 @@ VERSION    := $(shell cat VERSION)
 GIT_COMMIT ?= unknown
 MUSL_VERSION ?= unknown
 BEARSSL_VERSION ?= unknown
+YAJL_VERSION ?= unknown
 KERNEL_VERSION ?= unknown
 
 # messages are cut to fixed buffers on purpose; paths check snprintf's result
@@ -15,8 +16,9 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parame
 CFLAGS  ?= -O2 -g
 BASEFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -ffunction-sections -fdata-sections -Ibuild/gen
 DEPINC  := -isystem $(KHEADERS) -isystem $(ZLIB)/include -isystem $(BEARSSL)/include \
-           -isystem $(LIBARCHIVE)/include
-DEPLIBS := -L$(LIBARCHIVE)/lib -L$(BEARSSL)/lib -L$(ZLIB)/lib -larchive -lbearssl -lz
+           -isystem $(LIBARCHIVE)/include -isystem $(YAJL)/include
+DEPLIBS := -L$(LIBARCHIVE)/lib -L$(BEARSSL)/lib -L$(ZLIB)/lib -L$(YAJL)/lib \
+           -larchive -lbearssl -lz -lyajl
 LDFLAGS_STATIC := -static -Wl,--gc-sections
 
 APPLET_SRCS := $(wildcard applets/*.c applets/*/*.c)
@@ -31,7 +33,7 @@ LINKS := containerd-shim-kata-v2 kata-runtime kata-agent kata-image
 all: build/katabox $(LINKS:%=build/bin/%) build/initramfs.cpio.gz build/bzImage
 
 # version facts: rewritten only when they change, so nothing rebuilds needlessly
-BUILDINFO := "\#define KB_BUILD_VERSION \"$(VERSION)\"\n\#define KB_BUILD_COMMIT \"$(GIT_COMMIT)\"\n\#define KB_BUILD_MUSL \"$(MUSL_VERSION)\"\n\#define KB_BUILD_BEARSSL \"$(BEARSSL_VERSION)\"\n\#define KB_BUILD_KERNEL \"$(KERNEL_VERSION)\"\n"
+BUILDINFO := "\#define KB_BUILD_VERSION \"$(VERSION)\"\n\#define KB_BUILD_COMMIT \"$(GIT_COMMIT)\"\n\#define KB_BUILD_MUSL \"$(MUSL_VERSION)\"\n\#define KB_BUILD_BEARSSL \"$(BEARSSL_VERSION)\"\n\#define KB_BUILD_YAJL \"$(YAJL_VERSION)\"\n\#define KB_BUILD_KERNEL \"$(KERNEL_VERSION)\"\n"
 build/gen/buildinfo.h: FORCE
 	@mkdir -p $(@D)
 	@printf $(BUILDINFO) > $@.tmp
@@ -71,7 +73,8 @@ build/bzImage: $(KERNEL_DIR)/bzImage
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/unit/%)
-# sanitizer builds use the host's glibc; version.c alone needs the musl libs
+# sanitizer builds use the host's glibc and Debian's libyajl-dev (the same
+# yajl release the binary links); version.c alone needs the musl libs
 ASAN_CORE := $(filter-out core/version.c,$(CORE_SRCS))
 ASAN_BINS := $(filter-out build/tests/asan/test_version,$(UNIT_SRCS:tests/unit/%.c=build/tests/asan/%))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/tests/fuzz/%)
@@ -87,11 +90,11 @@ build/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJS)
 
 build/tests/asan/%: tests/unit/%.c tests/unit/tap.h $(ASAN_CORE) build/gen/buildinfo.h
 	@mkdir -p $(@D)
-	gcc $(BASEFLAGS) -O1 -g $(SANFLAGS) -DKB_NO_DEPS -o $@ $< $(ASAN_CORE)
+	gcc $(BASEFLAGS) -O1 -g $(SANFLAGS) -o $@ $< $(ASAN_CORE) -lyajl
 
 build/tests/fuzz/%: tests/fuzz/%.c $(ASAN_CORE) build/gen/buildinfo.h
 	@mkdir -p $(@D)
-	clang $(BASEFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(ASAN_CORE)
+	clang $(BASEFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(ASAN_CORE) -lyajl
 
 test: all
 	@tests/run.sh

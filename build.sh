@@ -35,7 +35,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # what the build needs, then what the test suite drives
 build_pkgs="make gcc musl-tools linux-libc-dev dpkg-dev xz-utils gzip file
     autoconf automake libtool pkg-config bc flex bison libelf-dev linux-source-6.1 qemu-system-x86 ca-certificates"
-test_pkgs="clang libclang-rt-14-dev busybox-static procps cpio"
+test_pkgs="clang libclang-rt-14-dev libyajl-dev busybox-static procps cpio runc"
 
 install_packages() {
     local missing=() p
@@ -147,6 +147,24 @@ build_libarchive() {
      make -j"$jobs" >/dev/null && make install-libLTLIBRARIES install-includeHEADERS >/dev/null)
 }
 
+# yajl: the JSON parser crun and runc's C parts use. Its CMake build only
+# fills in the version header and compiles src/*.c, so we do just that.
+yajl_cmake_version() { sed -n "s/^SET (YAJL_$1 \([0-9]*\))/\1/p" src/CMakeLists.txt; }
+build_yajl() {
+    local inc=$1/include/yajl f
+    mkdir -p "$inc" "$1/lib" obj
+    cp src/src/api/yajl_common.h src/src/api/yajl_gen.h src/src/api/yajl_parse.h \
+        src/src/api/yajl_tree.h "$inc/"
+    sed -e "s/\${YAJL_MAJOR}/$(yajl_cmake_version MAJOR)/" \
+        -e "s/\${YAJL_MINOR}/$(yajl_cmake_version MINOR)/" \
+        -e "s/\${YAJL_MICRO}/$(yajl_cmake_version MICRO)/" \
+        src/src/api/yajl_version.h.cmake >"$inc/yajl_version.h"
+    for f in src/src/*.c; do
+        musl-gcc -O2 -fPIC -I"$1/include" -c "$f" -o "obj/$(basename "$f" .c).o" || return 1
+    done
+    ar rcs "$1/lib/libyajl.a" obj/*.o
+}
+
 # build_dep NAME SRCPKG FUNC [EXTRA-KEY]: prints the installed prefix
 build_dep() {
     local name=$1 srcpkg=$2 fn=$3 extra=${4:-}
@@ -223,6 +241,8 @@ KERNEL_DIR := $kernel_dir
 ZLIB := $zlib_dir/prefix
 BEARSSL := $bearssl_dir/prefix
 LIBARCHIVE := $libarchive_dir/prefix
+YAJL := $yajl_dir/prefix
+YAJL_VERSION := $(cat "$yajl_dir/version")
 GIT_COMMIT := $commit
 MUSL_VERSION := $(pkgver musl-tools)
 BEARSSL_VERSION := $(cat "$bearssl_dir/version")
@@ -242,6 +262,7 @@ main() {
     zlib_prefix=$zlib_dir/prefix
     bearssl_dir=$(build_dep bearssl bearssl build_bearssl)
     libarchive_dir=$(build_dep libarchive libarchive build_libarchive "$zlib_dir")
+    yajl_dir=$(build_dep yajl yajl build_yajl "$(declare -f yajl_cmake_version)")
     build_kernel
     [ "$action" = deps ] && return 0
     build_katabox

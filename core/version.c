@@ -20,7 +20,8 @@ void kb_version_print(FILE *f)
             "BearSSL: %s\n"
             "libarchive: %s\n"
             "zlib: %s\n"
+            "yajl: %s\n"
             "guest kernel: %s\n",
             KB_BUILD_VERSION, KB_BUILD_COMMIT, KB_BUILD_MUSL, KB_BUILD_BEARSSL,
-            archive_version_string(), zlibVersion(), KB_BUILD_KERNEL);
+            archive_version_string(), zlibVersion(), KB_BUILD_YAJL, KB_BUILD_KERNEL);
 }

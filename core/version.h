@@ -7,7 +7,7 @@
 /* katabox's own version, e.g. "0.1.0". */
 const char *kb_version(void);
 /* Print the version report: katabox, commit, musl, BearSSL, libarchive,
- * zlib and the guest kernel. */
+ * zlib, yajl and the guest kernel. */
 void kb_version_print(FILE *f);
 
 #endif

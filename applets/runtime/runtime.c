@@ -1,56 +1,14 @@
 /* kata-runtime: the OCI runtime command line. A verb table as runc's and
  * crun's; verbs of runc's that later work brings are named, so that a caller
  * gets "not implemented yet" rather than "unknown command". */
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../../core/assets.h"
-#include "../../core/err.h"
-#include "../../core/hypervisor/accel.h"
 #include "../../core/version.h"
 #include "../applets.h"
+#include "runtime.h"
 
-#define APPLET "kata-runtime"
-
-/* One line per requirement; r is the check's result, err its failure. */
-static int report(const char *what, int r, const char *found, const kb_err *err)
-{
-    char why[sizeof err->msg + 128];
-
-    if (r == 0)
-        printf("ok: %s: %s\n", what, found);
-    else
-        printf("FAIL: %s: %s\n", what, kb_error_str(err, why, sizeof why));
-    return r < 0;
-}
-
-/* kata-runtime check: can this host run katabox sandboxes? Exit 0 when
- * every hard requirement holds; no KVM is only a warning. */
-static int cmd_check(int argc, char **argv)
-{
-    char path[PATH_MAX], why[256];
-    int failed = 0;
-    kb_err err;
-
-    (void)argv;
-    if (argc > 1) {
-        fprintf(stderr, "katabox: %s: check takes no arguments\n", APPLET);
-        return 2;
-    }
-    failed += report("hypervisor", kb_find_exec(KB_QEMU_NAME, path, sizeof path, &err), path, &err);
-    failed += report("guest kernel", kb_asset_path(KB_KERNEL_NAME, path, sizeof path, &err), path, &err);
-    failed += report("initramfs", kb_asset_path(KB_INITRD_NAME, path, sizeof path, &err), path, &err);
-    if (kb_accel_pick(why, sizeof why) == KB_ACCEL_KVM)
-        printf("ok: accelerator: kvm\n");
-    else
-        printf("warning: accelerator: tcg (emulation, much slower): KVM is not usable: %s\n", why);
-    printf("%s\n", failed ? "FAIL: this host cannot run katabox sandboxes"
-                          : "ok: this host can run katabox sandboxes");
-    return failed ? 1 : 0;
-}
+#define APPLET RUNTIME_APPLET
 
 static int cmd_version(int argc, char **argv)
 {
@@ -67,14 +25,15 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-    { "check", cmd_check, "check that this host can run katabox sandboxes" },
+    { "check", runtime_check, "check that this host can run katabox sandboxes" },
+    { "spec", runtime_spec, "write a default config.json, as runc spec does" },
     { "version", cmd_version, "print the version report" },
 };
 
 /* runc's verbs that are not here yet */
 static const char *const later_verbs[] = {
     "create", "delete", "events", "exec", "features", "kill", "list", "pause",
-    "ps", "resume", "run", "spec", "start", "state", "update",
+    "ps", "resume", "run", "start", "state", "update",
 };
 
 static void usage(FILE *f)

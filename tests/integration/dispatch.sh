@@ -11,10 +11,10 @@ for name in containerd-shim-kata-v2 kata-runtime kata-agent kata-image; do
     [ "$(readlink "$link")" = ../katabox ] && ok "build/bin/$name links to ../katabox" \
         || not_ok "build/bin/$name links to ../katabox"
     expect "$name --version reports katabox and its parts" 0 "katabox $(cat "$top/VERSION")" "$link" --version
-    for part in commit: musl: BearSSL: libarchive: zlib: "guest kernel:"; do
+    for part in commit: musl: BearSSL: libarchive: zlib: yajl: "guest kernel:"; do
         [[ $out == *"$part"* ]] || { not_ok "$name --version names $part"; continue 2; }
     done
-    ok "$name --version names commit, musl, BearSSL, libarchive, zlib, guest kernel"
+    ok "$name --version names commit, musl, BearSSL, libarchive, zlib, yajl, guest kernel"
 done
 
 expect "kata-runtime is the runtime CLI" 0 "usage: kata-runtime" "$top/build/bin/kata-runtime" --help

@@ -1,0 +1,88 @@
+/* The OCI runtime spec (config.json) as katabox uses it: parsed once into
+ * plain C, validated with errors that name the field. Unknown fields are
+ * ignored, as runc does; a known field with a bad value is an error. */
+#ifndef KB_OCI_SPEC_H
+#define KB_OCI_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../err.h"
+
+#define KB_SPEC_MAX_BYTES (4u << 20)   /* a config.json larger than this is refused */
+#define KB_SPEC_MAX_LIST 4096          /* args, env, mounts, options... each */
+
+enum kb_ns_type { KB_NS_PID, KB_NS_NETWORK, KB_NS_MOUNT, KB_NS_IPC, KB_NS_UTS, KB_NS_USER, KB_NS_CGROUP };
+
+struct kb_namespace {
+    enum kb_ns_type type;
+    char *path;        /* join this one instead of creating; may be NULL */
+};
+
+struct kb_mount {
+    char *destination; /* absolute, in the container */
+    char *type, *source; /* may be NULL */
+    char **options;    /* NULL-terminated */
+};
+
+struct kb_rlimit {
+    int resource;      /* RLIMIT_* */
+    uint64_t soft, hard;
+};
+
+enum kb_cap_set { KB_CAP_BOUNDING, KB_CAP_EFFECTIVE, KB_CAP_INHERITABLE, KB_CAP_PERMITTED,
+                  KB_CAP_AMBIENT, KB_CAP_SETS };
+
+struct kb_process {
+    int terminal;
+    unsigned console_rows, console_cols; /* 0: not given */
+    uint32_t uid, gid;
+    int has_umask;
+    uint32_t umask;
+    uint32_t *additional_gids;
+    size_t n_additional_gids;
+    char **args;       /* NULL-terminated, at least one */
+    char **env;        /* NULL-terminated, may be empty */
+    char *cwd;         /* absolute */
+    int no_new_privileges;
+    char **caps[KB_CAP_SETS]; /* names as given ("CAP_KILL"); NULL when absent */
+    struct kb_rlimit *rlimits;
+    size_t n_rlimits;
+    int has_oom_score_adj;
+    int oom_score_adj;
+};
+
+struct kb_resources {
+    int64_t memory_limit;   /* bytes; 0: none */
+    int64_t cpu_quota;      /* us per period; 0: none */
+    uint64_t cpu_period;    /* us; 0: default */
+    char *cpus;             /* cpuset, may be NULL */
+    int64_t pids_limit;     /* 0: none */
+};
+
+struct kb_spec {
+    char *oci_version;
+    struct kb_process process;
+    char *root_path;
+    int root_readonly;
+    char *hostname;
+    struct kb_mount *mounts;
+    size_t n_mounts;
+    struct kb_namespace *namespaces;
+    size_t n_namespaces;
+    struct kb_resources resources;
+    char **masked_paths, **readonly_paths;
+    char **annotations; /* key, value, key, value, ..., NULL */
+};
+
+/* Parse config.json text into spec (zeroed first; kb_spec_free it after, on error too). */
+int kb_spec_parse(const char *json, size_t len, struct kb_spec *spec, kb_err *err);
+/* Read and parse a config.json file. */
+int kb_spec_load(const char *path, struct kb_spec *spec, kb_err *err);
+void kb_spec_free(struct kb_spec *spec);
+/* The spec's namespace entry of `type`, or NULL. */
+const struct kb_namespace *kb_spec_namespace(const struct kb_spec *spec, enum kb_ns_type type);
+/* Name <-> value of an RLIMIT_* ("RLIMIT_NOFILE"); -1 if unknown. */
+int kb_rlimit_from_name(const char *name);
+
+#endif
