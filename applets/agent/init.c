@@ -1,6 +1,6 @@
 /* The guest agent as PID 1: bring up the guest's file systems and console,
- * announce readiness, then serve the host until told to power off.
- * (Until the agent protocol exists, the host speaks over the console.) */
+ * find the agent's port, announce readiness, then serve the host until told
+ * to power off. (Until the agent protocol exists, the host speaks lines.) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,7 +18,9 @@
 #include "../../core/ready.h"
 #include "../../core/util.h"
 #include "../../core/version.h"
+#include "../../core/hypervisor/qemu.h"
 #include "../applets.h"
+#include "port.h"
 
 struct guest_mount {
     const char *source, *target, *fstype;
@@ -65,12 +67,18 @@ static void setup_console(void)
     }
 }
 
-static void say(const char *s)
+/* Where the host listens: the agent's virtio-serial port, or the console
+ * when the VM was started without one. */
+struct channel {
+    int in, out;
+};
+
+static void say(const struct channel *ch, const char *s)
 {
-    (void)kb_write_all(1, s, strlen(s));
+    (void)kb_write_all(ch->out, s, strlen(s));
 }
 
-static int announce_ready(kb_err *err)
+static int announce_ready(const struct channel *ch, kb_err *err)
 {
     struct timespec ts;
     char line[256];
@@ -81,15 +89,15 @@ static int announce_ready(kb_err *err)
     ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     if (kb_ready_format(line, sizeof line, ns, kb_version()) < 0)
         return kb_error(err, EOVERFLOW, "format the ready line");
-    say(line);
+    say(ch, line);
     return 0;
 }
 
 /* Never returns: PID 1 must not exit. QEMU runs with -no-reboot, so a reset
  * ends it; our kernel has no ACPI to power off through (see guestkernel/). */
-static void __attribute__((noreturn)) power_off(void)
+static void __attribute__((noreturn)) power_off(const struct channel *ch)
 {
-    say(KB_READY_PREFIX "power-off\n");
+    say(ch, KB_READY_PREFIX "power-off\n");
     sync();
     reboot(RB_AUTOBOOT);
     /* only reached if the reset failed: panicking resets the VM too */
@@ -100,34 +108,35 @@ enum { CMD_NONE, CMD_POWEROFF };
 
 static int on_command(void *ctx, const char *line, size_t len, int truncated)
 {
-    (void)ctx;
     (void)len;
     if (!truncated && strcmp(line, "poweroff") == 0)
         return CMD_POWEROFF;
     if (*line)
-        say(KB_READY_PREFIX "unknown command\n");
+        say(ctx, KB_READY_PREFIX "unknown command\n");
     return CMD_NONE;
 }
 
-static void serve_console(void)
+static void serve(const struct channel *ch)
 {
     struct kb_linebuf lb = { 0 };
     char buf[512];
 
     for (;;) {
-        ssize_t n = read(0, buf, sizeof buf);
+        ssize_t n = read(ch->in, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return; /* the host is gone */
-        if (kb_linebuf_feed(&lb, buf, (size_t)n, on_command, NULL) == CMD_POWEROFF)
+        if (kb_linebuf_feed(&lb, buf, (size_t)n, on_command, (void *)ch) == CMD_POWEROFF)
             return;
     }
 }
 
 int agent_main(int argc, char **argv)
 {
+    struct channel ch = { 0, 1 };
     kb_err err;
+    int port;
 
     (void)argc;
     (void)argv;
@@ -137,13 +146,18 @@ int agent_main(int argc, char **argv)
     }
     if (mount_all(&err) < 0) {
         kb_error_print("kata-agent", &err);
-        power_off();
+        power_off(&ch);
     }
     setup_console();
-    if (announce_ready(&err) < 0) {
+    port = agent_open_port("/sys/class/virtio-ports", KB_AGENT_PORT_NAME, 2000, &err);
+    if (port >= 0)
+        ch.in = ch.out = port;
+    else if (err.errnum != ENOENT)
         kb_error_print("kata-agent", &err);
-        power_off();
+    if (announce_ready(&ch, &err) < 0) {
+        kb_error_print("kata-agent", &err);
+        power_off(&ch);
     }
-    serve_console();
-    power_off();
+    serve(&ch);
+    power_off(&ch);
 }

@@ -32,12 +32,14 @@ static const char usage_text[] =
     "  --memory MIB        guest memory (default 128)\n"
     "  --timeout SECONDS   how long the guest may take to be ready (default 60)\n"
     "  --console-log FILE  copy the guest's console to FILE\n"
+    "  --console-channel   talk to the agent on the serial console, not its virtio-serial port\n"
     "  --append ARGS       extra kernel command line\n";
 
 struct opts {
     const char *kernel, *initrd, *accel, *console_log, *append;
     struct kb_vm_config vm;
     unsigned timeout_s;
+    int console_channel;
 };
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -55,13 +57,15 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 
 static int parse_opts(int argc, char **argv, struct opts *o, kb_err *err)
 {
-    enum { O_KERNEL = 256, O_INITRD, O_MACHINE, O_ACCEL, O_CPUS, O_MEMORY, O_TIMEOUT, O_LOG, O_APPEND };
+    enum { O_KERNEL = 256, O_INITRD, O_MACHINE, O_ACCEL, O_CPUS, O_MEMORY, O_TIMEOUT, O_LOG, O_APPEND,
+           O_CONSOLE_CHANNEL };
     static const struct option longopts[] = {
         { "kernel", required_argument, 0, O_KERNEL },   { "initrd", required_argument, 0, O_INITRD },
         { "machine", required_argument, 0, O_MACHINE }, { "accel", required_argument, 0, O_ACCEL },
         { "cpus", required_argument, 0, O_CPUS },       { "memory", required_argument, 0, O_MEMORY },
         { "timeout", required_argument, 0, O_TIMEOUT }, { "console-log", required_argument, 0, O_LOG },
         { "append", required_argument, 0, O_APPEND },   { "help", no_argument, 0, 'h' },
+        { "console-channel", no_argument, 0, O_CONSOLE_CHANNEL },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -76,6 +80,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, kb_err *err)
         case O_INITRD: o->initrd = optarg; break;
         case O_LOG: o->console_log = optarg; break;
         case O_APPEND: o->append = optarg; break;
+        case O_CONSOLE_CHANNEL: o->console_channel = 1; break;
         case O_ACCEL:
             if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") && strcmp(optarg, "tcg"))
                 return kb_error(err, EINVAL, "--accel %s: expected auto, kvm or tcg", optarg);
@@ -124,7 +129,7 @@ static double secs(uint64_t ns)
 
 static int boot(struct opts *o, kb_err *err)
 {
-    char kernel[PATH_MAX], initrd[PATH_MAX], why[256] = "";
+    char kernel[PATH_MAX], initrd[PATH_MAX], why[256] = "", state[PATH_MAX], sock[PATH_MAX];
     struct kb_vm vm;
     struct rusage ru;
     int r;
@@ -152,24 +157,39 @@ static int boot(struct opts *o, kb_err *err)
     if (kb_host_tsc_khz(&o->vm.tsc_khz, err) < 0)
         return -1;
 
-    if (kb_vm_start(&vm, &o->vm, o->console_log, err) < 0)
-        return -1;
-    r = kb_vm_wait_ready(&vm, o->timeout_s * 1000, err);
+    if (!o->console_channel) {
+        /* a private directory for QEMU's agent socket, removed on every path */
+        const char *tmp = getenv("TMPDIR");
+        if ((size_t)snprintf(state, sizeof state, "%s/katabox-boot.XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
+            sizeof state)
+            return kb_error(err, ENAMETOOLONG, "state directory under %s", tmp);
+        if (!mkdtemp(state))
+            return kb_error_errno(err, "create a state directory %s", state);
+        snprintf(sock, sizeof sock, "%s/agent.sock", state);
+        o->vm.agent_socket = sock;
+    }
+    r = kb_vm_start(&vm, &o->vm, o->console_log, err);
+    if (r == 0)
+        r = kb_vm_wait_ready(&vm, o->timeout_s * 1000, err);
     if (r == 0 && strcmp(vm.ready.version, kb_version()) != 0)
         r = kb_error(err, 0, "the guest agent is katabox %s but this binary is %s: "
                              "rebuild the initramfs", vm.ready.version, kb_version());
     if (r == 0)
         r = kb_vm_poweroff(&vm, 10000, err);
     kb_vm_destroy(&vm);
+    if (o->vm.agent_socket) {
+        unlink(sock);
+        rmdir(state);
+    }
     if (r < 0)
         return -1;
 
     getrusage(RUSAGE_CHILDREN, &ru);
     printf("guest ready: %.3f s guest time (CLOCK_BOOTTIME), %.3f s wall from QEMU start; "
-           "powered off after %.3f s; QEMU peak RSS %ld KiB [%s, %s, %u vCPU, %u MiB]\n",
+           "powered off after %.3f s; QEMU peak RSS %ld KiB [%s, %s, %u vCPU, %u MiB, agent on %s]\n",
            secs(vm.ready.boottime_ns), secs(vm.t_ready - vm.t_spawn), secs(vm.t_exit - vm.t_spawn),
            ru.ru_maxrss, kb_accel_name(o->vm.accel), kb_machine_name(o->vm.machine), o->vm.vcpus,
-           o->vm.mem_mib);
+           o->vm.mem_mib, o->vm.agent_socket ? "virtio-serial" : "console");
     return 0;
 }
 

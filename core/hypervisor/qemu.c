@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util.h"
+
 /* The TCG translation cache defaults to 1 GiB of host memory; 16 MiB gave
  * the fastest boot and ~13 MiB less PSS per guest here, and below 8 MiB
  * work after boot slows sharply. */
@@ -71,6 +73,25 @@ static int add(struct kb_argv *a, const char *fmt, ...)
     return 0;
 }
 
+static char *double_commas(const char *s)
+{
+    size_t n = strlen(s), commas = 0;
+    char *out, *o;
+
+    for (const char *p = s; *p; p++)
+        commas += *p == ',';
+    out = malloc(n + commas + 1);
+    if (!out)
+        return NULL;
+    for (o = out; *s; s++) {
+        *o++ = *s;
+        if (*s == ',')
+            *o++ = ',';
+    }
+    *o = '\0';
+    return out;
+}
+
 int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *err)
 {
     struct kb_argv a = { 0 };
@@ -115,6 +136,15 @@ int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *er
     r |= add(&a, "-no-reboot");
     r |= add(&a, "-chardev") | add(&a, "stdio,id=console,signal=off");
     r |= add(&a, "-serial") | add(&a, "chardev:console");
+    if (cfg->agent_socket) {
+        /* a comma would end QEMU's path option: it must be doubled */
+        _cleanup_free_ char *path = double_commas(cfg->agent_socket);
+        r |= !path;
+        r |= add(&a, "-device") |
+             add(&a, cfg->machine == KB_MACHINE_Q35 ? "virtio-serial-pci" : "virtio-serial-device");
+        r |= add(&a, "-chardev") | add(&a, "socket,id=agent,path=%s,server=on,wait=off", path ? path : "");
+        r |= add(&a, "-device") | add(&a, "virtserialport,chardev=agent,name=" KB_AGENT_PORT_NAME);
+    }
     r |= add(&a, "-kernel") | add(&a, "%s", cfg->kernel);
     r |= add(&a, "-initrd") | add(&a, "%s", cfg->initrd);
     r |= add(&a, "-append") |

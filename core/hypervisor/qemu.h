@@ -20,7 +20,11 @@ struct kb_vm_config {
     unsigned tb_size_mib;    /* TCG translation cache; 0: QEMU's default */
     uint32_t tsc_khz;        /* host TSC rate for the guest; 0: not passed */
     const char *append;      /* extra kernel command line, may be NULL */
+    const char *agent_socket; /* unix socket QEMU serves the agent's port on; NULL: none */
 };
+
+/* The virtio-serial port the agent talks on; the guest finds it by this name. */
+#define KB_AGENT_PORT_NAME "katabox.agent"
 
 /* Defaults sized for one small container guest under TCG. */
 void kb_vm_config_defaults(struct kb_vm_config *cfg);

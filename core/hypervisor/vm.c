@@ -9,10 +9,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../util.h"
+
+static int exit_error(struct kb_vm *vm, kb_err *err, const char *when);
 
 static void close_fd(int *fd)
 {
@@ -42,6 +45,8 @@ fail:
     _exit(127);
 }
 
+static int connect_agent(struct kb_vm *vm, const char *path, kb_err *err);
+
 int kb_vm_start(struct kb_vm *vm, const struct kb_vm_config *cfg, const char *console_log, kb_err *err)
 {
     struct kb_argv argv = { 0 };
@@ -50,7 +55,7 @@ int kb_vm_start(struct kb_vm *vm, const struct kb_vm_config *cfg, const char *co
     ssize_t n;
 
     memset(vm, 0, sizeof *vm);
-    vm->console = vm->qemu_err = vm->log_fd = -1;
+    vm->console = vm->qemu_err = vm->agent = vm->log_fd = -1;
 
     if (kb_qemu_argv(cfg, &argv, err) < 0)
         return -1;
@@ -89,6 +94,10 @@ int kb_vm_start(struct kb_vm *vm, const struct kb_vm_config *cfg, const char *co
     vm->console = sv[0];
     vm->qemu_err = ep[0];
     kb_argv_free(&argv);
+    if (cfg->agent_socket && connect_agent(vm, cfg->agent_socket, err) < 0) {
+        kb_vm_destroy(vm);
+        return -1;
+    }
     return 0;
 
 fail:
@@ -103,11 +112,27 @@ fail:
     return -1;
 }
 
-static int on_line(void *ctx, const char *line, size_t len, int truncated)
+static void on_status(struct kb_vm *vm, const char *line, size_t len)
+{
+    struct kb_status st;
+    int r = kb_status_parse(line, len, &st);
+
+    if (r < 0)
+        vm->bad_status_lines++;
+    if (r <= 0)
+        return;
+    if (st.kind == KB_STATUS_READY && !vm->saw_ready) {
+        vm->saw_ready = 1;
+        vm->ready = st;
+        vm->t_ready = kb_now_ns();
+    }
+    if (st.kind == KB_STATUS_POWEROFF)
+        vm->saw_poweroff = 1;
+}
+
+static int on_console_line(void *ctx, const char *line, size_t len, int truncated)
 {
     struct kb_vm *vm = ctx;
-    struct kb_status st;
-    int r;
 
     /* after a panic the console is a stack dump: keep the lines that led to it */
     if (!vm->saw_panic) {
@@ -116,22 +141,16 @@ static int on_line(void *ctx, const char *line, size_t len, int truncated)
         if (strstr(line, "Kernel panic"))
             vm->saw_panic = 1;
     }
-    if (truncated)
-        return 0;
-    r = kb_status_parse(line, len, &st);
-    if (r < 0) {
-        vm->bad_status_lines++;
-        return 0;
-    }
-    if (r == 0)
-        return 0;
-    if (st.kind == KB_STATUS_READY && !vm->saw_ready) {
-        vm->saw_ready = 1;
-        vm->ready = st;
-        vm->t_ready = kb_now_ns();
-    }
-    if (st.kind == KB_STATUS_POWEROFF)
-        vm->saw_poweroff = 1;
+    /* with an agent port, the console is only the kernel's log */
+    if (!truncated && !vm->has_agent_port)
+        on_status(vm, line, len);
+    return 0;
+}
+
+static int on_agent_line(void *ctx, const char *line, size_t len, int truncated)
+{
+    if (!truncated)
+        on_status(ctx, line, len);
     return 0;
 }
 
@@ -153,19 +172,33 @@ static void reap(struct kb_vm *vm, int options)
     }
 }
 
-/* Move console and stderr bytes until `want_ready` is met, QEMU exits, or the
- * deadline passes. Returns 1 when ready was seen, 0 on QEMU exit, -1 on time-out. */
+/* Keep the first bytes QEMU writes to stderr, for error messages. */
+static void keep_qemu_msg(struct kb_vm *vm, const char *buf, size_t n)
+{
+    size_t room = sizeof vm->qemu_msg - 1 - vm->qemu_msg_len;
+    size_t take = n < room ? n : room;
+
+    memcpy(vm->qemu_msg + vm->qemu_msg_len, buf, take);
+    vm->qemu_msg_len += take;
+    vm->qemu_msg[vm->qemu_msg_len] = '\0';
+}
+
+/* Move console, agent and stderr bytes until `want_ready` is met, QEMU
+ * exits, or the deadline passes. Returns 1 when ready was seen, 0 on QEMU
+ * exit, -1 on time-out. */
 static int pump(struct kb_vm *vm, uint64_t deadline, int want_ready)
 {
     char buf[4096];
 
     for (;;) {
-        struct pollfd p[2] = { { vm->console, POLLIN, 0 }, { vm->qemu_err, POLLIN, 0 } };
+        struct pollfd p[3] = { { vm->console, POLLIN, 0 }, { vm->qemu_err, POLLIN, 0 },
+                               { vm->agent, POLLIN, 0 } };
         uint64_t now = kb_now_ns();
         int timeout, r;
+        ssize_t n;
 
         if (vm->console < 0 && vm->qemu_err < 0) {
-            /* QEMU closed both: it is exiting; give it until the deadline */
+            /* QEMU closed its stdio: it is exiting; give it until the deadline */
             while (vm->pid && kb_now_ns() < deadline) {
                 reap(vm, WNOHANG);
                 if (vm->pid)
@@ -176,38 +209,77 @@ static int pump(struct kb_vm *vm, uint64_t deadline, int want_ready)
         if (now >= deadline)
             return -1;
         timeout = (int)((deadline - now) / 1000000) + 1;
-        r = poll(p, 2, timeout);
+        r = poll(p, 3, timeout);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
         }
         if (p[1].revents) {
-            ssize_t n = read(vm->qemu_err, buf, sizeof buf);
-            if (n <= 0) {
+            n = read(vm->qemu_err, buf, sizeof buf);
+            if (n <= 0)
                 close_fd(&vm->qemu_err);
+            else
+                keep_qemu_msg(vm, buf, (size_t)n);
+        }
+        if (p[2].revents) {
+            n = read(vm->agent, buf, sizeof buf);
+            if (n <= 0) {
+                kb_linebuf_flush(&vm->agent_lines, on_agent_line, vm);
+                close_fd(&vm->agent);
             } else {
-                size_t room = sizeof vm->qemu_msg - 1 - vm->qemu_msg_len;
-                size_t take = (size_t)n < room ? (size_t)n : room;
-                memcpy(vm->qemu_msg + vm->qemu_msg_len, buf, take);
-                vm->qemu_msg_len += take;
-                vm->qemu_msg[vm->qemu_msg_len] = '\0';
+                kb_linebuf_feed(&vm->agent_lines, buf, (size_t)n, on_agent_line, vm);
             }
         }
         if (p[0].revents) {
-            ssize_t n = read(vm->console, buf, sizeof buf);
+            n = read(vm->console, buf, sizeof buf);
             if (n <= 0) {
-                kb_linebuf_flush(&vm->lines, on_line, vm);
+                kb_linebuf_flush(&vm->lines, on_console_line, vm);
                 close_fd(&vm->console);
-                continue;
+            } else {
+                if (vm->log_fd >= 0)
+                    (void)kb_write_all(vm->log_fd, buf, (size_t)n);
+                /* the whole read is fed: lines after the ready line count too */
+                kb_linebuf_feed(&vm->lines, buf, (size_t)n, on_console_line, vm);
             }
-            if (vm->log_fd >= 0)
-                (void)kb_write_all(vm->log_fd, buf, (size_t)n);
-            /* the whole read is fed: lines after the ready line count too */
-            kb_linebuf_feed(&vm->lines, buf, (size_t)n, on_line, vm);
-            if (want_ready && vm->saw_ready)
-                return 1;
         }
+        if (want_ready && vm->saw_ready)
+            return 1;
+    }
+}
+
+/* QEMU serves the agent's port on a unix socket it creates while starting:
+ * connect as soon as it is there, or report why QEMU never got that far. */
+static int connect_agent(struct kb_vm *vm, const char *path, kb_err *err)
+{
+    uint64_t deadline = kb_now_ns() + 10ull * 1000000000u;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+    if (strlen(path) >= sizeof sa.sun_path)
+        return kb_error(err, ENAMETOOLONG, "agent socket path %s is longer than %zu bytes", path,
+                        sizeof sa.sun_path - 1);
+    strcpy(sa.sun_path, path);
+    vm->has_agent_port = 1;
+    for (;;) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0)
+            return kb_error_errno(err, "agent socket");
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+            vm->agent = fd;
+            return 0;
+        }
+        close(fd);
+        if (errno != ENOENT && errno != ECONNREFUSED)
+            return kb_error_errno(err, "connect to the agent socket %s", path);
+        reap(vm, WNOHANG);
+        if (!vm->pid) {
+            pump(vm, kb_now_ns() + 1000000000u, 0); /* collect what QEMU said */
+            return exit_error(vm, err, "before it opened the agent socket");
+        }
+        if (kb_now_ns() > deadline)
+            return kb_error(err, ETIMEDOUT, "QEMU did not open the agent socket %s within 10 s", path);
+        usleep(2000);
     }
 }
 
@@ -269,14 +341,15 @@ int kb_vm_poweroff(struct kb_vm *vm, unsigned timeout_ms, kb_err *err)
 {
     static const char cmd[] = "poweroff\n";
     uint64_t deadline = kb_now_ns() + (uint64_t)timeout_ms * 1000000u;
-    int r;
+    int r, chan;
 
     if (!vm->pid)
         return exit_error(vm, err, "before it was told to power off");
     /* MSG_NOSIGNAL: QEMU may have died since; that is an error, not a SIGPIPE */
-    if (vm->console < 0)
-        return kb_error(err, EPIPE, "send power-off to the guest: its console is closed");
-    if (send(vm->console, cmd, sizeof cmd - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof cmd - 1))
+    chan = vm->has_agent_port ? vm->agent : vm->console;
+    if (chan < 0)
+        return kb_error(err, EPIPE, "send power-off to the guest: its channel is closed");
+    if (send(chan, cmd, sizeof cmd - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof cmd - 1))
         return kb_error_errno(err, "send power-off to the guest");
     r = pump(vm, deadline, 0);
     if (r < 0) {
@@ -302,5 +375,6 @@ void kb_vm_destroy(struct kb_vm *vm)
     }
     close_fd(&vm->console);
     close_fd(&vm->qemu_err);
+    close_fd(&vm->agent);
     close_fd(&vm->log_fd);
 }

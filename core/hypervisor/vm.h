@@ -17,9 +17,11 @@ struct kb_vm {
     pid_t pid;              /* QEMU; 0 once reaped */
     int console;            /* our end of the guest's serial console */
     int qemu_err;           /* QEMU's stderr */
+    int agent;              /* the agent's virtio-serial port, -1 when none */
+    int has_agent_port;     /* status comes from the agent port, not the console */
     int log_fd;             /* copy of the console, -1 for none */
     int exited, status;     /* QEMU's wait status once exited */
-    struct kb_linebuf lines;
+    struct kb_linebuf lines, agent_lines;
     char tail[KB_VM_TAIL_LINES][128]; /* last console lines, for errors */
     unsigned tail_next;
     char qemu_msg[2048];    /* what QEMU printed on stderr */

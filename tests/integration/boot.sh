@@ -6,18 +6,29 @@
 # a private copy of the initramfs: its path marks our QEMU processes
 cp "$top/build/initramfs.cpio.gz" "$scratch/good.cpio.gz"
 
-expect "boot: the VM reaches the agent and powers off cleanly" 0 "guest ready:" \
-    "$kb" boot --initrd "$scratch/good.cpio.gz" --console-log "$scratch/console.log"
+# QEMU's agent socket goes under $TMPDIR: a private one shows what is left behind
+mkdir "$scratch/tmp"
+export TMPDIR=$scratch/tmp
+expect "boot: the VM reaches the agent over virtio-serial and powers off cleanly" 0 \
+    "agent on virtio-serial]" "$kb" boot --initrd "$scratch/good.cpio.gz" --console-log "$scratch/console.log"
 printf '# %s\n' "$out"
 [[ $out =~ ([0-9]+\.[0-9]+)\ s\ guest\ time ]] && ok "boot reports the guest time (${BASH_REMATCH[1]} s)" \
     || not_ok "boot reports the guest time"
-grep -q "katabox-agent: ready boottime_ns=[0-9]* version=$(cat "$top/VERSION")" "$scratch/console.log" \
-    && ok "the console log has the agent's ready line" || not_ok "the console log has the agent's ready line"
-grep -q "katabox-agent: power-off" "$scratch/console.log" \
-    && ok "the console log has the agent's power-off line" || not_ok "the console log has the agent's power-off line"
+grep -q "katabox-agent:" "$scratch/console.log" \
+    && not_ok "with a virtio-serial port the agent keeps off the console" \
+    || ok "with a virtio-serial port the agent keeps off the console"
+[ -z "$(ls -A "$scratch/tmp")" ] && ok "the agent socket's directory is removed" \
+    || not_ok "the agent socket's directory is removed ($(ls -A "$scratch/tmp"))"
 [ -z "$(qemu_left "$scratch")" ] && ok "no QEMU left after a clean boot" || not_ok "no QEMU left after a clean boot"
 
-expect "boot: q35 with 2 vCPUs works too" 0 "[tcg, q35, 2 vCPU, 256 MiB]" \
+expect "boot --console-channel: the agent answers on the serial console" 0 "agent on console]" \
+    "$kb" boot --initrd "$scratch/good.cpio.gz" --console-channel --console-log "$scratch/console2.log"
+grep -q "katabox-agent: ready boottime_ns=[0-9]* version=$(cat "$top/VERSION")" "$scratch/console2.log" \
+    && ok "the console log has the agent's ready line" || not_ok "the console log has the agent's ready line"
+grep -q "katabox-agent: power-off" "$scratch/console2.log" \
+    && ok "the console log has the agent's power-off line" || not_ok "the console log has the agent's power-off line"
+
+expect "boot: q35 with 2 vCPUs works too" 0 "[tcg, q35, 2 vCPU, 256 MiB, agent on virtio-serial]" \
     "$kb" boot --initrd "$scratch/good.cpio.gz" --machine q35 --cpus 2 --memory 256
 
 # a guest without /init: the kernel panics; panic=-1 and -no-reboot end QEMU
@@ -44,6 +55,8 @@ expect "a dying PID 1 ends QEMU and is reported" 1 "Attempted to kill init" \
 expect "a guest that never gets ready times out" 1 "not ready within 8000 ms" \
     "$kb" boot --initrd "$scratch/hang.cpio.gz" --timeout 8
 [ -z "$(qemu_left "$scratch")" ] && ok "no QEMU left after the failures" || not_ok "no QEMU left after the failures"
+[ -z "$(ls -A "$scratch/tmp")" ] && ok "no state directory left after the failures" \
+    || not_ok "no state directory left after the failures ($(ls -A "$scratch/tmp"))"
 
 expect "a missing kernel is QEMU's clear error" 1 "/nonexistent/bzImage" \
     "$kb" boot --kernel /nonexistent/bzImage --initrd "$scratch/good.cpio.gz"

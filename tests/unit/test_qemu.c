@@ -70,6 +70,21 @@ int main(void)
     kb_argv_free(&a);
     ok(a.v == NULL && a.n == 0, "kb_argv_free resets");
 
+    cfg.agent_socket = "/run/kb,x/agent.sock";
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0, "with an agent socket");
+    ok(has_pair(&a, "-device", "virtio-serial-pci") && has_pair(&a, "-device", "virtserialport,chardev=agent,name=katabox.agent"),
+       "q35: a virtio-serial-pci bus and the agent's named port");
+    ok(has_pair(&a, "-chardev", "socket,id=agent,path=/run/kb,,x/agent.sock,server=on,wait=off"),
+       "the socket path's comma is doubled for QEMU");
+    kb_argv_free(&a);
+    cfg.machine = KB_MACHINE_MICROVM;
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0 && has_pair(&a, "-device", "virtio-serial-device"),
+       "microvm: the virtio-serial bus is on virtio-mmio");
+    kb_argv_free(&a);
+    cfg.agent_socket = NULL;
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0 && !has(&a, "virtio-serial-device"), "no agent socket, no port");
+    kb_argv_free(&a);
+
     cfg.kernel = NULL;
     ok(kb_qemu_argv(&cfg, &a, &err) < 0 && err.errnum == EINVAL, "no kernel: EINVAL");
     cfg.kernel = "/k";
