@@ -132,6 +132,21 @@ static void serve(const struct channel *ch)
     }
 }
 
+/* Did the host start us with the agent's port (KB_AGENT_PORT_PARAM)? */
+static int port_expected(void)
+{
+    _cleanup_free_ char *cmdline = NULL;
+    kb_err ignored;
+    size_t n = strlen(KB_AGENT_PORT_PARAM);
+
+    if (kb_read_file("/proc/cmdline", 4096, &cmdline, NULL, &ignored) < 0)
+        return 0;
+    for (char *p = strstr(cmdline, KB_AGENT_PORT_PARAM); p; p = strstr(p + 1, KB_AGENT_PORT_PARAM))
+        if ((p == cmdline || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 int agent_main(int argc, char **argv)
 {
     struct channel ch = { 0, 1 };
@@ -150,10 +165,13 @@ int agent_main(int argc, char **argv)
     }
     setup_console();
     port = agent_open_port("/sys/class/virtio-ports", KB_AGENT_PORT_NAME, 2000, &err);
-    if (port >= 0)
+    if (port >= 0) {
         ch.in = ch.out = port;
-    else if (err.errnum != ENOENT)
+    } else if (port_expected()) {
+        /* the host listens only there: say why on the console and stop */
         kb_error_print("kata-agent", &err);
+        power_off(&ch);
+    }
     if (announce_ready(&ch, &err) < 0) {
         kb_error_print("kata-agent", &err);
         power_off(&ch);

@@ -169,6 +169,12 @@ static int boot(struct opts *o, kb_err *err)
         o->vm.agent_socket = sock;
     }
     r = kb_vm_start(&vm, &o->vm, o->console_log, err);
+    if (o->vm.agent_socket) {
+        /* connected (or failed): the path is no longer needed, and gone now
+         * it cannot be left behind by a signal that ends us later */
+        unlink(sock);
+        rmdir(state);
+    }
     if (r == 0)
         r = kb_vm_wait_ready(&vm, o->timeout_s * 1000, err);
     if (r == 0 && strcmp(vm.ready.version, kb_version()) != 0)
@@ -177,10 +183,6 @@ static int boot(struct opts *o, kb_err *err)
     if (r == 0)
         r = kb_vm_poweroff(&vm, 10000, err);
     kb_vm_destroy(&vm);
-    if (o->vm.agent_socket) {
-        unlink(sock);
-        rmdir(state);
-    }
     if (r < 0)
         return -1;
 

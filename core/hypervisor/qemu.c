@@ -112,6 +112,10 @@ int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *er
      * the clock event device instead. */
     if (cfg->accel == KB_ACCEL_TCG)
         strncat(extra, " nolapic_timer", sizeof extra - strlen(extra) - 1);
+    /* the agent must then fail loudly without its port, not fall back to
+     * the console where the host is not listening */
+    if (cfg->agent_socket)
+        strncat(extra, " " KB_AGENT_PORT_PARAM, sizeof extra - strlen(extra) - 1);
 
     r |= add(&a, "%s", cfg->qemu ? cfg->qemu : "qemu-system-x86_64");
     if (cfg->machine == KB_MACHINE_MICROVM)

@@ -25,6 +25,8 @@ struct kb_vm_config {
 
 /* The virtio-serial port the agent talks on; the guest finds it by this name. */
 #define KB_AGENT_PORT_NAME "katabox.agent"
+/* On the kernel command line when the host listens on that port. */
+#define KB_AGENT_PORT_PARAM "katabox.agent_port=1"
 
 /* Defaults sized for one small container guest under TCG. */
 void kb_vm_config_defaults(struct kb_vm_config *cfg);

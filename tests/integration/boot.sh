@@ -58,6 +58,9 @@ expect "a guest that never gets ready times out" 1 "not ready within 8000 ms" \
 [ -z "$(ls -A "$scratch/tmp")" ] && ok "no state directory left after the failures" \
     || not_ok "no state directory left after the failures ($(ls -A "$scratch/tmp"))"
 
+expect "an agent told to expect a port that is not there says so and stops" 1 \
+    "no virtio-serial port named katabox.agent" \
+    "$kb" boot --initrd "$scratch/good.cpio.gz" --console-channel --append katabox.agent_port=1 --timeout 60
 expect "a missing kernel is QEMU's clear error" 1 "/nonexistent/bzImage" \
     "$kb" boot --kernel /nonexistent/bzImage --initrd "$scratch/good.cpio.gz"
 expect "a missing initrd is named" 1 "/nonexistent/initrd" "$kb" boot --initrd /nonexistent/initrd

@@ -76,13 +76,15 @@ int main(void)
        "q35: a virtio-serial-pci bus and the agent's named port");
     ok(has_pair(&a, "-chardev", "socket,id=agent,path=/run/kb,,x/agent.sock,server=on,wait=off"),
        "the socket path's comma is doubled for QEMU");
+    ok(strstr(value_of(&a, "-append"), " katabox.agent_port=1") != NULL, "the guest is told a port is expected");
     kb_argv_free(&a);
     cfg.machine = KB_MACHINE_MICROVM;
     ok(kb_qemu_argv(&cfg, &a, &err) == 0 && has_pair(&a, "-device", "virtio-serial-device"),
        "microvm: the virtio-serial bus is on virtio-mmio");
     kb_argv_free(&a);
     cfg.agent_socket = NULL;
-    ok(kb_qemu_argv(&cfg, &a, &err) == 0 && !has(&a, "virtio-serial-device"), "no agent socket, no port");
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0 && !has(&a, "virtio-serial-device") &&
+           !strstr(value_of(&a, "-append"), "katabox.agent_port"), "no agent socket, no port");
     kb_argv_free(&a);
 
     cfg.kernel = NULL;
