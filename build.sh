@@ -23,8 +23,8 @@ die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
 
 case $action in
     run|test|build|deps) ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) die "unknown action '$action' (expected: run, test, build)" ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) die "unknown action '$action' (expected: run, test, build or deps)" ;;
 esac
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
