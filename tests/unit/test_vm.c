@@ -116,6 +116,23 @@ int main(void)
     ok(kb_vm_poweroff(&vm, 300, &err) < 0 && err.errnum == ETIMEDOUT, "a guest that ignores power-off times out");
     kb_vm_destroy(&vm);
 
+    cfg = fake("echo 'qemu: -chardev socket: bad option' >&2; exit 1");
+    cfg.agent_socket = "/tmp/kb-test-no-such-dir/agent.sock";
+    ok(kb_vm_start(&vm, &cfg, NULL, &err) < 0 && strstr(err.msg, "before it opened the agent socket") &&
+           strstr(err.msg, "bad option"), "QEMU gone before the agent socket: QEMU's words (%s)", err.msg);
+    ok(vm.pid == 0 && vm.agent < 0, "nothing left after it");
+
+    {
+        char longpath[200];
+        memset(longpath, 'a', sizeof longpath - 1);
+        longpath[0] = '/';
+        longpath[sizeof longpath - 1] = '\0';
+        cfg = fake("exec sleep 100");
+        cfg.agent_socket = longpath;
+        ok(kb_vm_start(&vm, &cfg, NULL, &err) < 0 && err.errnum == ENAMETOOLONG && vm.pid == 0,
+           "an agent socket path too long for sun_path is refused, QEMU stopped");
+    }
+
     cfg = fake("");
     cfg.qemu = "/nonexistent/qemu-system-x86_64";
     ok(kb_vm_start(&vm, &cfg, NULL, &err) < 0 && err.errnum == ENOENT &&
