@@ -90,11 +90,11 @@ build/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJS)
 
 build/tests/asan/%: tests/unit/%.c tests/unit/tap.h $(ASAN_CORE) build/gen/buildinfo.h
 	@mkdir -p $(@D)
-	gcc $(BASEFLAGS) -O1 -g $(SANFLAGS) -o $@ $< $(ASAN_CORE) -lyajl
+	gcc $(BASEFLAGS) -O1 -g $(SANFLAGS) -Wl,--gc-sections -o $@ $< $(ASAN_CORE) -lyajl
 
 build/tests/fuzz/%: tests/fuzz/%.c $(ASAN_CORE) build/gen/buildinfo.h
 	@mkdir -p $(@D)
-	clang $(BASEFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(ASAN_CORE) -lyajl
+	clang $(BASEFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined -Wl,--gc-sections -o $@ $< $(ASAN_CORE) -lyajl
 
 test: all
 	@tests/run.sh

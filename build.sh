@@ -3,7 +3,7 @@
 # builds the static libraries from Debian source packages, the guest kernel,
 # the katabox binary and the initramfs, then runs the main job.
 #
-#   ./build.sh            build everything, then boot a VM and report
+#   ./build.sh            build everything, then run a container in its own VM
 #   ./build.sh test       build everything, then run the whole test suite
 #   ./build.sh build      build everything, run nothing
 #   ./build.sh deps       only the packages, libraries and guest kernel
@@ -35,7 +35,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # what the build needs, then what the test suite drives
 build_pkgs="make gcc musl-tools linux-libc-dev dpkg-dev xz-utils gzip file
     autoconf automake libtool pkg-config bc flex bison libelf-dev linux-source-6.1 qemu-system-x86 ca-certificates"
-test_pkgs="clang libclang-rt-14-dev libyajl-dev busybox-static procps cpio runc"
+test_pkgs="clang libclang-rt-14-dev libyajl-dev busybox-static procps cpio runc jq bsdutils"
 
 install_packages() {
     local missing=() p
@@ -254,6 +254,24 @@ EOF
 
 # ---------------------------------------------------------------------------
 
+# The first thing a user sees: an OCI bundle (busybox-static as its whole
+# rootfs, `kata-runtime spec` as its config) run in its own VM.
+demo_container() {
+    local dir rc=0
+    dir=$(mktemp -d /tmp/katabox-demo.XXXXXX)
+    mkdir -p "$dir/bundle/rootfs/bin"
+    cp /bin/busybox "$dir/bundle/rootfs/bin/busybox"
+    ln -s busybox "$dir/bundle/rootfs/bin/sh"
+    "$top/build/bin/kata-runtime" spec -b "$dir/bundle"
+    jq '.process.terminal = false | .hostname = "katabox-demo"
+        | .process.args = ["sh", "-c", "echo \"hello from a container in its own VM: kernel $(busybox uname -r), hostname $(busybox hostname), pid $$\""]' \
+        "$dir/bundle/config.json" >"$dir/config.json" && mv "$dir/config.json" "$dir/bundle/config.json"
+    say "running: kata-runtime --root $dir/state run -b $dir/bundle demo"
+    "$top/build/bin/kata-runtime" --root "$dir/state" --debug run -b "$dir/bundle" demo || rc=$?
+    rm -rf "$dir"
+    return $rc
+}
+
 main() {
     install_packages
     mkdir -p "$cache"
@@ -270,7 +288,7 @@ main() {
         "build/initramfs.cpio.gz ($(stat -c %s "$top/build/initramfs.cpio.gz") bytes)," \
         "build/bzImage ($(stat -c %s "$top/build/bzImage") bytes)"
     case $action in
-        run) "$top/build/katabox" boot ;;
+        run) demo_container ;;
         test) make -C "$top" -s test ;;
         build) ;;
     esac

@@ -1,6 +1,8 @@
 /* The guest agent as PID 1: bring up the guest's file systems and console,
- * find the agent's port, announce readiness, then serve the host until told
- * to power off. (Until the agent protocol exists, the host speaks lines.) */
+ * find the agent's port and serve the host there with the agent protocol
+ * (server.c) until told to power off. Without a port (`katabox boot
+ * --console-channel`, to time foreign kernels) it speaks two status lines on
+ * the console instead: ready, and power-off on request. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,7 +22,9 @@
 #include "../../core/version.h"
 #include "../../core/hypervisor/qemu.h"
 #include "../applets.h"
+#include "agent.h"
 #include "port.h"
+#include "switchroot.h"
 
 struct guest_mount {
     const char *source, *target, *fstype;
@@ -78,15 +82,19 @@ static void say(const struct channel *ch, const char *s)
     (void)kb_write_all(ch->out, s, strlen(s));
 }
 
-static int announce_ready(const struct channel *ch, kb_err *err)
+static uint64_t boottime_ns(void)
 {
     struct timespec ts;
-    char line[256];
-    uint64_t ns;
 
-    if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0)
-        return kb_error_errno(err, "read CLOCK_BOOTTIME");
-    ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int announce_ready(const struct channel *ch, kb_err *err)
+{
+    uint64_t ns = boottime_ns();
+    char line[256];
+
     if (kb_ready_format(line, sizeof line, ns, kb_version()) < 0)
         return kb_error(err, EOVERFLOW, "format the ready line");
     say(ch, line);
@@ -97,7 +105,9 @@ static int announce_ready(const struct channel *ch, kb_err *err)
  * ends it; our kernel has no ACPI to power off through (see guestkernel/). */
 static void __attribute__((noreturn)) power_off(const struct channel *ch)
 {
-    say(ch, KB_READY_PREFIX "power-off\n");
+    /* with the agent protocol, SHUTDOWN's answer says it; the console stays the kernel's */
+    if (ch)
+        say(ch, KB_READY_PREFIX "power-off\n");
     sync();
     reboot(RB_AUTOBOOT);
     /* only reached if the reset failed: panicking resets the VM too */
@@ -154,20 +164,21 @@ int agent_main(int argc, char **argv)
     int port;
 
     (void)argc;
-    (void)argv;
     if (getpid() != 1) {
         fprintf(stderr, "katabox: kata-agent: the agent runs only as PID 1 inside the VM\n");
         return 1;
     }
-    if (mount_all(&err) < 0) {
+    if (agent_leave_initramfs(argv, &err) < 0 || mount_all(&err) < 0) {
         kb_error_print("kata-agent", &err);
         power_off(&ch);
     }
     setup_console();
     port = agent_open_port("/sys/class/virtio-ports", KB_AGENT_PORT_NAME, 2000, &err);
     if (port >= 0) {
-        ch.in = ch.out = port;
-    } else if (port_expected()) {
+        agent_serve(port, boottime_ns());
+        power_off(NULL);
+    }
+    if (port_expected()) {
         /* the host listens only there: say why on the console and stop */
         kb_error_print("kata-agent", &err);
         power_off(&ch);

@@ -1,5 +1,6 @@
-/* katabox boot: start a VM with the guest kernel and initramfs, wait for the
- * agent's ready line, power the VM off, and report how long each step took.
+/* katabox boot: start a VM with the guest kernel and initramfs, greet the
+ * agent (HELLO over its port, or its ready line on the console with
+ * --console-channel), power the VM off, and report how long each step took.
  * The smallest end-to-end check that host, kernel and agent fit together. */
 #include <errno.h>
 #include <getopt.h>
@@ -12,10 +13,12 @@
 
 #include "../../core/assets.h"
 #include "../../core/err.h"
+#include "../../core/agent/client.h"
 #include "../../core/hypervisor/accel.h"
 #include "../../core/hypervisor/qemu.h"
 #include "../../core/hypervisor/tsc.h"
 #include "../../core/hypervisor/vm.h"
+#include "../../core/transport/transport.h"
 #include "../../core/util.h"
 #include "../../core/version.h"
 #include "../applets.h"
@@ -127,11 +130,39 @@ static double secs(uint64_t ns)
     return (double)ns / 1e9;
 }
 
+/* Connect to the agent's port, exchange HELLOs (the agent reports when it
+ * became ready), then SHUTDOWN and wait for QEMU to exit. */
+static int greet_and_stop(struct kb_vm *vm, const char *sock, unsigned timeout_ms,
+                          uint64_t *guest_ns, uint64_t *t_ready, kb_err *err)
+{
+    struct kb_msg bye = { .kind = KB_KIND_EMPTY };
+    struct kb_agent a;
+    int fd = kb_transport_virtio_serial.connect(vm, sock, 10000, err);
+    int r;
+
+    if (fd < 0)
+        return -1;
+    /* connected: the path is no longer needed (the caller removes it) */
+    if (kb_agent_open(&a, fd, vm, err) < 0)
+        return -1;
+    r = kb_agent_hello(&a, kb_version(), timeout_ms, err);
+    if (r == 0) {
+        *t_ready = kb_now_ns();
+        *guest_ns = a.peer.boottime_ns;
+        r = kb_agent_call(&a, KB_MSG_SHUTDOWN, &bye, NULL, 10000, err);
+    }
+    if (r == 0)
+        r = kb_vm_wait_exit(vm, 10000, err);
+    kb_agent_close(&a);
+    return r;
+}
+
 static int boot(struct opts *o, kb_err *err)
 {
     char kernel[PATH_MAX], initrd[PATH_MAX], why[256] = "", state[PATH_MAX], sock[PATH_MAX];
     struct kb_vm vm;
     struct rusage ru;
+    uint64_t guest_ns = 0, t_ready = 0;
     int r;
 
     if (!o->kernel && default_asset(KB_KERNEL_NAME, "kernel", kernel, sizeof kernel, err) < 0)
@@ -165,23 +196,28 @@ static int boot(struct opts *o, kb_err *err)
             return kb_error(err, ENAMETOOLONG, "state directory under %s", tmp);
         if (!mkdtemp(state))
             return kb_error_errno(err, "create a state directory %s", state);
-        snprintf(sock, sizeof sock, "%s/agent.sock", state);
-        o->vm.agent_socket = sock;
+        if (kb_transport_virtio_serial.configure(&o->vm, state, sock, sizeof sock, err) < 0) {
+            rmdir(state);
+            return -1;
+        }
     }
     r = kb_vm_start(&vm, &o->vm, o->console_log, err);
+    if (r == 0 && o->vm.agent_socket)
+        r = greet_and_stop(&vm, sock, o->timeout_s * 1000, &guest_ns, &t_ready, err);
     if (o->vm.agent_socket) {
-        /* connected (or failed): the path is no longer needed, and gone now
-         * it cannot be left behind by a signal that ends us later */
         unlink(sock);
         rmdir(state);
     }
-    if (r == 0)
+    if (r == 0 && !o->vm.agent_socket) {
         r = kb_vm_wait_ready(&vm, o->timeout_s * 1000, err);
-    if (r == 0 && strcmp(vm.ready.version, kb_version()) != 0)
-        r = kb_error(err, 0, "the guest agent is katabox %s but this binary is %s: "
-                             "rebuild the initramfs", vm.ready.version, kb_version());
-    if (r == 0)
-        r = kb_vm_poweroff(&vm, 10000, err);
+        if (r == 0 && strcmp(vm.ready.version, kb_version()) != 0)
+            r = kb_error(err, 0, "the guest agent is katabox %s but this binary is %s: "
+                                 "rebuild the initramfs", vm.ready.version, kb_version());
+        guest_ns = vm.ready.boottime_ns;
+        t_ready = vm.t_ready;
+        if (r == 0)
+            r = kb_vm_poweroff(&vm, 10000, err);
+    }
     kb_vm_destroy(&vm);
     if (r < 0)
         return -1;
@@ -189,7 +225,7 @@ static int boot(struct opts *o, kb_err *err)
     getrusage(RUSAGE_CHILDREN, &ru);
     printf("guest ready: %.3f s guest time (CLOCK_BOOTTIME), %.3f s wall from QEMU start; "
            "powered off after %.3f s; QEMU peak RSS %ld KiB [%s, %s, %u vCPU, %u MiB, agent on %s]\n",
-           secs(vm.ready.boottime_ns), secs(vm.t_ready - vm.t_spawn), secs(vm.t_exit - vm.t_spawn),
+           secs(guest_ns), secs(t_ready - vm.t_spawn), secs(vm.t_exit - vm.t_spawn),
            ru.ru_maxrss, kb_accel_name(o->vm.accel), kb_machine_name(o->vm.machine), o->vm.vcpus,
            o->vm.mem_mib, o->vm.agent_socket ? "virtio-serial" : "console");
     return 0;

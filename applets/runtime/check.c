@@ -20,7 +20,7 @@ static int report(const char *what, int r, const char *found, const kb_err *err)
 
 /* kata-runtime check: can this host run katabox sandboxes? Exit 0 when
  * every hard requirement holds; no KVM is only a warning. */
-int runtime_check(int argc, char **argv)
+int runtime_check(const struct rt_globals *g, int argc, char **argv)
 {
     char path[PATH_MAX], why[256];
     int failed = 0;

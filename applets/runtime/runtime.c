@@ -1,8 +1,12 @@
 /* kata-runtime: the OCI runtime command line. A verb table as runc's and
  * crun's; verbs of runc's that later work brings are named, so that a caller
  * gets "not implemented yet" rather than "unknown command". */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "../../core/sandbox/sandbox.h"
 
 #include "../../core/version.h"
 #include "../applets.h"
@@ -10,8 +14,9 @@
 
 #define APPLET RUNTIME_APPLET
 
-static int cmd_version(int argc, char **argv)
+static int cmd_version(const struct rt_globals *g, int argc, char **argv)
 {
+    (void)g;
     (void)argc;
     (void)argv;
     kb_version_print(stdout);
@@ -20,12 +25,13 @@ static int cmd_version(int argc, char **argv)
 
 struct verb {
     const char *name;
-    int (*run)(int argc, char **argv);
+    int (*run)(const struct rt_globals *g, int argc, char **argv);
     const char *summary;
 };
 
 static const struct verb verbs[] = {
     { "check", runtime_check, "check that this host can run katabox sandboxes" },
+    { "run", runtime_run, "create and run a container in its own VM, in the foreground" },
     { "spec", runtime_spec, "write a default config.json, as runc spec does" },
     { "version", cmd_version, "print the version report" },
 };
@@ -33,32 +39,120 @@ static const struct verb verbs[] = {
 /* runc's verbs that are not here yet */
 static const char *const later_verbs[] = {
     "create", "delete", "events", "exec", "features", "kill", "list", "pause",
-    "ps", "resume", "run", "start", "state", "update",
+    "ps", "resume", "start", "state", "update",
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: kata-runtime [--version] COMMAND [ARGS...]\n\ncommands:\n");
+    fprintf(f, "usage: kata-runtime [GLOBAL OPTIONS] COMMAND [ARGS...]\n\n"
+               "global options (as runc's):\n"
+               "  --root DIR          state directory (default " KB_DEFAULT_ROOT ")\n"
+               "  --log FILE          append errors to FILE\n"
+               "  --log-format FMT    text or json (default text)\n"
+               "  --debug             accepted\n"
+               "  --systemd-cgroup    accepted; cgroups live in the guest\n"
+               "  --version, -v       print the version report\n\ncommands:\n");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
 }
 
+int rt_fail(const struct rt_globals *g, const char *verb, const kb_err *err)
+{
+    char msg[1200];
+    kb_err log_err;
+
+    kb_error_str(err, msg, sizeof msg);
+    fprintf(stderr, "katabox: %s: %s: %s\n", APPLET, verb, msg);
+    if (kb_log_write(g->log, g->log_format, "error", msg, &log_err) < 0)
+        kb_error_print(APPLET, &log_err);
+    return 1;
+}
+
+/* runc's global options, before the command; "+" stops at the command */
+static int parse_globals(int argc, char **argv, struct rt_globals *g)
+{
+    static const struct option longopts[] = {
+        { "root", required_argument, 0, 'r' },
+        { "log", required_argument, 0, 'l' },
+        { "log-format", required_argument, 0, 'f' },
+        { "debug", no_argument, 0, 'd' },
+        { "systemd-cgroup", no_argument, 0, 's' },
+        { "rootless", required_argument, 0, 'R' },
+        { "criu", required_argument, 0, 'c' },
+        { "version", no_argument, 0, 'v' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    int c;
+
+    g->root = KB_DEFAULT_ROOT;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            g->root = optarg;
+            break;
+        case 'l':
+            g->log = optarg;
+            break;
+        case 'f':
+            if (kb_log_format_parse(optarg, &g->log_format) < 0) {
+                fprintf(stderr, "katabox: %s: --log-format %s: expected text or json\n", APPLET,
+                        optarg);
+                return -2;
+            }
+            break;
+        case 'd':
+            g->debug = 1;
+            break;
+        case 's':
+        case 'c':
+            break;
+        case 'R':
+            if (strcmp(optarg, "false") != 0 && strcmp(optarg, "auto") != 0) {
+                fprintf(stderr, "katabox: %s: --rootless %s: rootless containers are not "
+                                "supported: katabox needs root to start VMs\n", APPLET, optarg);
+                return -1;
+            }
+            break;
+        case 'v':
+            kb_version_print(stdout);
+            exit(0);
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            fprintf(stderr, "katabox: %s: unknown global option '%s' (see --help)\n", APPLET,
+                    argv[optind - 1]);
+            return -2;
+        }
+    }
+    return optind;
+}
+
 int runtime_main(int argc, char **argv)
 {
+    struct rt_globals g = { 0 };
     const char *cmd;
+    int first = parse_globals(argc, argv, &g);
 
-    if (argc < 2) {
+    if (first < 0)
+        return -first;
+    if (first >= argc) {
         usage(stderr);
         return 2;
     }
+    argc -= first - 1;
+    argv += first - 1;
     cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;
     }
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (strcmp(verbs[i].name, cmd) == 0)
-            return verbs[i].run(argc - 1, argv + 1);
+            return verbs[i].run(&g, argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof later_verbs / sizeof later_verbs[0]; i++)
         if (strcmp(later_verbs[i], cmd) == 0) {
             fprintf(stderr, "katabox: %s: '%s' is not implemented yet in katabox %s\n", APPLET,

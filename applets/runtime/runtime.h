@@ -1,10 +1,25 @@
-/* kata-runtime's verbs, one file each; runtime.c holds the table. */
+/* kata-runtime's verbs, one file each; runtime.c holds the table and the
+ * global options that come before the verb, as runc's. */
 #ifndef KB_RUNTIME_H
 #define KB_RUNTIME_H
 
+#include "../../core/err.h"
+#include "../../core/log.h"
+
 #define RUNTIME_APPLET "kata-runtime"
 
-int runtime_check(int argc, char **argv);
-int runtime_spec(int argc, char **argv);
+struct rt_globals {
+    const char *root;            /* --root: state directory */
+    const char *log;             /* --log: file for errors, NULL: none */
+    enum kb_log_format log_format;
+    int debug;
+};
+
+/* Print err as "katabox: kata-runtime: VERB: ..." and log it to --log; returns 1. */
+int rt_fail(const struct rt_globals *g, const char *verb, const kb_err *err);
+
+int runtime_check(const struct rt_globals *g, int argc, char **argv);
+int runtime_run(const struct rt_globals *g, int argc, char **argv);
+int runtime_spec(const struct rt_globals *g, int argc, char **argv);
 
 #endif

@@ -30,7 +30,7 @@ static int write_spec(const char *bundle, kb_err *err)
     return 0;
 }
 
-int runtime_spec(int argc, char **argv)
+int runtime_spec(const struct rt_globals *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "bundle", required_argument, 0, 'b' },

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "../util.h"
 
@@ -92,6 +93,48 @@ static char *double_commas(const char *s)
     return out;
 }
 
+int kb_share_tag_check(const char *tag, kb_err *err)
+{
+    size_t n;
+
+    if (!tag)
+        return kb_error(err, EINVAL, "share_tag is missing");
+    n = strlen(tag);
+    if (n == 0)
+        return kb_error(err, EINVAL, "share_tag is empty");
+    if (n > KB_SHARE_TAG_MAX)
+        return kb_error(err, EINVAL, "share_tag '%s' is %zu bytes, longer than QEMU's %d", tag, n,
+                        KB_SHARE_TAG_MAX);
+    /* the tag goes unescaped into QEMU's option list (no commas) and is the
+     * mount source in the guest (no blanks): keep to a plain name */
+    for (const char *c = tag; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '_' || *c == '-' || *c == '.'))
+            return kb_error(err, EINVAL, "share_tag '%s': only letters, digits and _-. are allowed",
+                            tag);
+    return 0;
+}
+
+/* What QEMU could only refuse after it started, refused here with the
+ * field's name. */
+static int check_extras(const struct kb_vm_config *cfg, kb_err *err)
+{
+    if (cfg->share_path) {
+        if (cfg->share_path[0] != '/')
+            return kb_error(err, EINVAL, "share_path '%s' is not an absolute path", cfg->share_path);
+        if (kb_share_tag_check(cfg->share_tag, err) < 0)
+            return -1;
+    }
+    if (cfg->qmp_socket) {
+        if (!*cfg->qmp_socket)
+            return kb_error(err, EINVAL, "qmp_socket is empty");
+        if (strlen(cfg->qmp_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+            return kb_error(err, ENAMETOOLONG, "qmp_socket %s is too long for a unix socket",
+                            cfg->qmp_socket);
+    }
+    return 0;
+}
+
 int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *err)
 {
     struct kb_argv a = { 0 };
@@ -105,6 +148,8 @@ int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *er
     if (cfg->mem_mib < 32)
         return kb_error(err, EINVAL, "qemu command line: %u MiB of memory is below 32 MiB",
                         cfg->mem_mib);
+    if (check_extras(cfg, err) < 0)
+        return kb_error_wrap(err, "qemu command line");
     if (cfg->tsc_khz)
         snprintf(extra, sizeof extra, " tsc_early_khz=%u", cfg->tsc_khz);
     /* TCG has no TSC-deadline timer, so the guest would calibrate its local
@@ -148,6 +193,26 @@ int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *er
              add(&a, cfg->machine == KB_MACHINE_Q35 ? "virtio-serial-pci" : "virtio-serial-device");
         r |= add(&a, "-chardev") | add(&a, "socket,id=agent,path=%s,server=on,wait=off", path ? path : "");
         r |= add(&a, "-device") | add(&a, "virtserialport,chardev=agent,name=" KB_AGENT_PORT_NAME);
+    }
+    if (cfg->share_path) {
+        _cleanup_free_ char *path = double_commas(cfg->share_path);
+        r |= !path;
+        /* security_model=none: the guest's owners and modes go straight
+         * onto the host's files (as passthrough) where QEMU may set them, and
+         * a failure to is not reported: a rootfs needs its real uids, and an
+         * unprivileged QEMU still serves it. A comma would end the path. */
+        r |= add(&a, "-fsdev") | add(&a, "local,id=share,path=%s,security_model=none%s", path ? path : "",
+                                     cfg->share_readonly ? ",readonly=on" : "");
+        r |= add(&a, "-device") | add(&a, "%s,fsdev=share,mount_tag=%s",
+                                      cfg->machine == KB_MACHINE_Q35 ? "virtio-9p-pci" : "virtio-9p-device",
+                                      cfg->share_tag);
+    }
+    if (cfg->qmp_socket) {
+        _cleanup_free_ char *path = double_commas(cfg->qmp_socket);
+        r |= !path;
+        /* wait=off: QEMU starts without a client; we connect when we need it */
+        r |= add(&a, "-chardev") | add(&a, "socket,id=qmp,path=%s,server=on,wait=off", path ? path : "");
+        r |= add(&a, "-mon") | add(&a, "chardev=qmp,mode=control");
     }
     r |= add(&a, "-kernel") | add(&a, "%s", cfg->kernel);
     r |= add(&a, "-initrd") | add(&a, "%s", cfg->initrd);

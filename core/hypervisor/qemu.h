@@ -21,12 +21,19 @@ struct kb_vm_config {
     uint32_t tsc_khz;        /* host TSC rate for the guest; 0: not passed */
     const char *append;      /* extra kernel command line, may be NULL */
     const char *agent_socket; /* unix socket QEMU serves the agent's port on; NULL: none */
+    const char *share_path;  /* host directory shared over virtio-9p; NULL: no share */
+    const char *share_tag;   /* its 9p mount tag, what the guest mounts it by */
+    int share_readonly;      /* the guest may not write to the share */
+    const char *qmp_socket;  /* unix socket QEMU serves QMP on; NULL: none */
 };
 
 /* The virtio-serial port the agent talks on; the guest finds it by this name. */
 #define KB_AGENT_PORT_NAME "katabox.agent"
 /* On the kernel command line when the host listens on that port. */
 #define KB_AGENT_PORT_PARAM "katabox.agent_port=1"
+/* QEMU (7.2, checked) refuses a longer 9p mount tag at start-up: "mount tag
+ * '...' (32 bytes) is longer than maximum (31 bytes)". */
+#define KB_SHARE_TAG_MAX 31
 
 /* Defaults sized for one small container guest under TCG. */
 void kb_vm_config_defaults(struct kb_vm_config *cfg);
@@ -38,8 +45,13 @@ struct kb_argv {
 
 /* Build QEMU's argv for cfg, serial console on QEMU's stdin/stdout. */
 int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *err);
+/* Check a 9p mount tag: 1..KB_SHARE_TAG_MAX bytes of [A-Za-z0-9_.-]. */
+int kb_share_tag_check(const char *tag, kb_err *err);
+/* Free the strings and the vector; leaves *a empty. */
 void kb_argv_free(struct kb_argv *a);
+/* "microvm" or "q35" to the enum; <0 for any other name. */
 int kb_machine_parse(const char *s, enum kb_machine *m);
+/* The enum's name as kb_machine_parse takes it. */
 const char *kb_machine_name(enum kb_machine m);
 
 #endif

@@ -45,8 +45,6 @@ fail:
     _exit(127);
 }
 
-static int connect_agent(struct kb_vm *vm, const char *path, kb_err *err);
-
 int kb_vm_start(struct kb_vm *vm, const struct kb_vm_config *cfg, const char *console_log, kb_err *err)
 {
     struct kb_argv argv = { 0 };
@@ -55,7 +53,7 @@ int kb_vm_start(struct kb_vm *vm, const struct kb_vm_config *cfg, const char *co
     ssize_t n;
 
     memset(vm, 0, sizeof *vm);
-    vm->console = vm->qemu_err = vm->agent = vm->log_fd = -1;
+    vm->console = vm->qemu_err = vm->log_fd = -1;
 
     if (kb_qemu_argv(cfg, &argv, err) < 0)
         return -1;
@@ -93,11 +91,8 @@ int kb_vm_start(struct kb_vm *vm, const struct kb_vm_config *cfg, const char *co
     }
     vm->console = sv[0];
     vm->qemu_err = ep[0];
+    vm->has_agent_port = cfg->agent_socket != NULL;
     kb_argv_free(&argv);
-    if (cfg->agent_socket && connect_agent(vm, cfg->agent_socket, err) < 0) {
-        kb_vm_destroy(vm);
-        return -1;
-    }
     return 0;
 
 fail:
@@ -147,13 +142,6 @@ static int on_console_line(void *ctx, const char *line, size_t len, int truncate
     return 0;
 }
 
-static int on_agent_line(void *ctx, const char *line, size_t len, int truncated)
-{
-    if (!truncated)
-        on_status(ctx, line, len);
-    return 0;
-}
-
 static void reap(struct kb_vm *vm, int options)
 {
     int status;
@@ -183,19 +171,74 @@ static void keep_qemu_msg(struct kb_vm *vm, const char *buf, size_t n)
     vm->qemu_msg[vm->qemu_msg_len] = '\0';
 }
 
-/* Move console, agent and stderr bytes until `want_ready` is met, QEMU
- * exits, or the deadline passes. Returns 1 when ready was seen, 0 on QEMU
- * exit, -1 on time-out. */
-static int pump(struct kb_vm *vm, uint64_t deadline, int want_ready)
+int kb_vm_pollfds(const struct kb_vm *vm, struct pollfd *p)
+{
+    p[0] = (struct pollfd){ vm->console, POLLIN, 0 };
+    p[1] = (struct pollfd){ vm->qemu_err, POLLIN, 0 };
+    return 2;
+}
+
+void kb_vm_service(struct kb_vm *vm, const struct pollfd *p, int n)
 {
     char buf[4096];
+    ssize_t r;
 
-    for (;;) {
-        struct pollfd p[3] = { { vm->console, POLLIN, 0 }, { vm->qemu_err, POLLIN, 0 },
-                               { vm->agent, POLLIN, 0 } };
+    if (n > 1 && p[1].revents && vm->qemu_err >= 0) {
+        r = read(vm->qemu_err, buf, sizeof buf);
+        if (r <= 0)
+            close_fd(&vm->qemu_err);
+        else
+            keep_qemu_msg(vm, buf, (size_t)r);
+    }
+    if (n > 0 && p[0].revents && vm->console >= 0) {
+        r = read(vm->console, buf, sizeof buf);
+        if (r <= 0) {
+            kb_linebuf_flush(&vm->lines, on_console_line, vm);
+            close_fd(&vm->console);
+        } else {
+            if (vm->log_fd >= 0)
+                (void)kb_write_all(vm->log_fd, buf, (size_t)r);
+            /* the whole read is fed: lines after the ready line count too */
+            kb_linebuf_feed(&vm->lines, buf, (size_t)r, on_console_line, vm);
+        }
+    }
+    /* QEMU closed both: it is exiting */
+    if (vm->console < 0 && vm->qemu_err < 0)
+        reap(vm, WNOHANG);
+}
+
+int kb_vm_running(struct kb_vm *vm)
+{
+    if (vm->pid)
+        reap(vm, WNOHANG);
+    return vm->pid != 0;
+}
+
+void kb_vm_settle(struct kb_vm *vm, unsigned timeout_ms)
+{
+    uint64_t deadline = kb_now_ns() + (uint64_t)timeout_ms * 1000000u;
+
+    /* drain what QEMU said even if it is already reaped: its last words matter */
+    while (vm->console >= 0 || vm->qemu_err >= 0) {
+        struct pollfd p[2];
         uint64_t now = kb_now_ns();
-        int timeout, r;
-        ssize_t n;
+        if (now >= deadline)
+            return;
+        kb_vm_pollfds(vm, p);
+        if (poll(p, 2, (int)((deadline - now) / 1000000) + 1) > 0)
+            kb_vm_service(vm, p, 2);
+    }
+}
+
+/* Move console and stderr bytes until `want_ready` is met, QEMU exits, or
+ * the deadline passes. Returns 1 when ready was seen, 0 on QEMU exit, -1
+ * on time-out. */
+static int pump(struct kb_vm *vm, uint64_t deadline, int want_ready)
+{
+    for (;;) {
+        struct pollfd p[2];
+        uint64_t now = kb_now_ns();
+        int r;
 
         if (vm->console < 0 && vm->qemu_err < 0) {
             /* QEMU closed its stdio: it is exiting; give it until the deadline */
@@ -208,78 +251,16 @@ static int pump(struct kb_vm *vm, uint64_t deadline, int want_ready)
         }
         if (now >= deadline)
             return -1;
-        timeout = (int)((deadline - now) / 1000000) + 1;
-        r = poll(p, 3, timeout);
+        kb_vm_pollfds(vm, p);
+        r = poll(p, 2, (int)((deadline - now) / 1000000) + 1);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
         }
-        if (p[1].revents) {
-            n = read(vm->qemu_err, buf, sizeof buf);
-            if (n <= 0)
-                close_fd(&vm->qemu_err);
-            else
-                keep_qemu_msg(vm, buf, (size_t)n);
-        }
-        if (p[2].revents) {
-            n = read(vm->agent, buf, sizeof buf);
-            if (n <= 0) {
-                kb_linebuf_flush(&vm->agent_lines, on_agent_line, vm);
-                close_fd(&vm->agent);
-            } else {
-                kb_linebuf_feed(&vm->agent_lines, buf, (size_t)n, on_agent_line, vm);
-            }
-        }
-        if (p[0].revents) {
-            n = read(vm->console, buf, sizeof buf);
-            if (n <= 0) {
-                kb_linebuf_flush(&vm->lines, on_console_line, vm);
-                close_fd(&vm->console);
-            } else {
-                if (vm->log_fd >= 0)
-                    (void)kb_write_all(vm->log_fd, buf, (size_t)n);
-                /* the whole read is fed: lines after the ready line count too */
-                kb_linebuf_feed(&vm->lines, buf, (size_t)n, on_console_line, vm);
-            }
-        }
+        kb_vm_service(vm, p, 2);
         if (want_ready && vm->saw_ready)
             return 1;
-    }
-}
-
-/* QEMU serves the agent's port on a unix socket it creates while starting:
- * connect as soon as it is there, or report why QEMU never got that far. */
-static int connect_agent(struct kb_vm *vm, const char *path, kb_err *err)
-{
-    uint64_t deadline = kb_now_ns() + 10ull * 1000000000u;
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-    if (strlen(path) >= sizeof sa.sun_path)
-        return kb_error(err, ENAMETOOLONG, "agent socket path %s is longer than %zu bytes", path,
-                        sizeof sa.sun_path - 1);
-    strcpy(sa.sun_path, path);
-    vm->has_agent_port = 1;
-    for (;;) {
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-        if (fd < 0)
-            return kb_error_errno(err, "agent socket");
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
-            vm->agent = fd;
-            return 0;
-        }
-        close(fd);
-        if (errno != ENOENT && errno != ECONNREFUSED)
-            return kb_error_errno(err, "connect to the agent socket %s", path);
-        reap(vm, WNOHANG);
-        if (!vm->pid) {
-            pump(vm, kb_now_ns() + 1000000000u, 0); /* collect what QEMU said */
-            return exit_error(vm, err, "before it opened the agent socket");
-        }
-        if (kb_now_ns() > deadline)
-            return kb_error(err, ETIMEDOUT, "QEMU did not open the agent socket %s within 10 s", path);
-        usleep(2000);
     }
 }
 
@@ -325,6 +306,8 @@ int kb_vm_wait_ready(struct kb_vm *vm, unsigned timeout_ms, kb_err *err)
     uint64_t deadline = kb_now_ns() + (uint64_t)timeout_ms * 1000000u;
     int r;
 
+    if (vm->has_agent_port)
+        return kb_error(err, EINVAL, "the VM's agent speaks the agent protocol: use kb_agent_hello");
     if (vm->saw_ready)
         return 0;
     r = pump(vm, deadline, 1);
@@ -337,33 +320,40 @@ int kb_vm_wait_ready(struct kb_vm *vm, unsigned timeout_ms, kb_err *err)
     return -1;
 }
 
-int kb_vm_poweroff(struct kb_vm *vm, unsigned timeout_ms, kb_err *err)
+int kb_vm_wait_exit(struct kb_vm *vm, unsigned timeout_ms, kb_err *err)
 {
-    static const char cmd[] = "poweroff\n";
     uint64_t deadline = kb_now_ns() + (uint64_t)timeout_ms * 1000000u;
-    int r, chan;
 
-    if (!vm->pid)
-        return exit_error(vm, err, "before it was told to power off");
-    /* MSG_NOSIGNAL: QEMU may have died since; that is an error, not a SIGPIPE */
-    chan = vm->has_agent_port ? vm->agent : vm->console;
-    if (chan < 0)
-        return kb_error(err, EPIPE, "send power-off to the guest: its channel is closed");
-    if (send(chan, cmd, sizeof cmd - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof cmd - 1))
-        return kb_error_errno(err, "send power-off to the guest");
-    r = pump(vm, deadline, 0);
-    if (r < 0) {
+    if (vm->pid && pump(vm, deadline, 0) < 0) {
         kb_error(err, ETIMEDOUT, "QEMU did not exit within %u ms of power-off", timeout_ms);
-        kb_vm_explain(vm, err);
-        return -1;
-    }
-    if (!vm->saw_poweroff) {
-        kb_error(err, 0, "the guest stopped without powering off");
         kb_vm_explain(vm, err);
         return -1;
     }
     if (!WIFEXITED(vm->status) || WEXITSTATUS(vm->status) != 0)
         return exit_error(vm, err, "at power-off");
+    return 0;
+}
+
+int kb_vm_poweroff(struct kb_vm *vm, unsigned timeout_ms, kb_err *err)
+{
+    static const char cmd[] = "poweroff\n";
+
+    if (vm->has_agent_port)
+        return kb_error(err, EINVAL, "the VM's agent speaks the agent protocol: send SHUTDOWN");
+    if (!vm->pid)
+        return exit_error(vm, err, "before it was told to power off");
+    if (vm->console < 0)
+        return kb_error(err, EPIPE, "send power-off to the guest: its console is closed");
+    /* MSG_NOSIGNAL: QEMU may have died since; that is an error, not a SIGPIPE */
+    if (send(vm->console, cmd, sizeof cmd - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof cmd - 1))
+        return kb_error_errno(err, "send power-off to the guest");
+    if (kb_vm_wait_exit(vm, timeout_ms, err) < 0)
+        return -1;
+    if (!vm->saw_poweroff) {
+        kb_error(err, 0, "the guest stopped without powering off");
+        kb_vm_explain(vm, err);
+        return -1;
+    }
     return 0;
 }
 
@@ -375,6 +365,5 @@ void kb_vm_destroy(struct kb_vm *vm)
     }
     close_fd(&vm->console);
     close_fd(&vm->qemu_err);
-    close_fd(&vm->agent);
     close_fd(&vm->log_fd);
 }

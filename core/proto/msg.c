@@ -15,6 +15,8 @@
 #define U32_HAS(S, t, m, lo, hi)                                                     \
     { .tag = t, .kind = KB_K_U32, .flags = KB_F_HAS, .name = #m,                   \
       .off = offsetof(S, m), .aux = offsetof(S, has_##m), .min = lo, .max = hi }
+#define U64(S, t, m)                                                                 \
+    { .tag = t, .kind = KB_K_U64, .name = #m, .off = offsetof(S, m) }
 #define BOOL(S, t, m) { .tag = t, .kind = KB_K_BOOL, .name = #m, .off = offsetof(S, m) }
 #define STR(S, t, m, fl, lo)                                                         \
     { .tag = t, .kind = KB_K_STR, .flags = fl, .name = #m, .off = offsetof(S, m),  \
@@ -39,6 +41,7 @@ static const struct kb_field hello_f[] = {
     U32(struct kb_msg_hello, 1, proto_version, KB_F_REQ, 0, UINT32_MAX),
     STR(struct kb_msg_hello, 2, katabox_version, KB_F_REQ, 1),
     U32(struct kb_msg_hello, 3, max_frame, KB_F_REQ, 0, UINT32_MAX),
+    U64(struct kb_msg_hello, 4, boottime_ns),
 };
 static const struct kb_field error_f[] = {
     U32(struct kb_msg_error, 1, errnum, KB_F_REQ, 0, UINT32_MAX),
@@ -49,6 +52,7 @@ static const struct kb_field create_f[] = {
     BYTES(struct kb_msg_create, 2, oci_config, KB_F_REQ, 1),
     STR(struct kb_msg_create, 3, rootfs, KB_F_REQ, 1),
     STREAM_BASE(struct kb_msg_create, 4),
+    STR(struct kb_msg_create, 5, rootfs_tag, 0, 0),
 };
 static const struct kb_field start_f[] = {
     STR(struct kb_msg_start, 1, container_id, KB_F_REQ, 1),

@@ -22,6 +22,7 @@ struct kb_msg_hello {            /* HELLO, request and response */
     uint32_t proto_version;
     char *katabox_version;
     uint32_t max_frame;          /* largest frame the sender accepts */
+    uint64_t boottime_ns;        /* agent's answer: its CLOCK_BOOTTIME; 0: not sent */
 };
 
 struct kb_msg_error {            /* payload of any ERROR-flagged response */
@@ -35,6 +36,7 @@ struct kb_msg_create {           /* CREATE request */
     size_t oci_config_len;
     char *rootfs;
     uint32_t stream_base;        /* init's stdio streams; 0: none */
+    char *rootfs_tag;            /* virtio-9p tag to mount at rootfs; "": already there */
 };
 
 struct kb_msg_start {            /* START request */

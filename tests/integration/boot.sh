@@ -36,7 +36,7 @@ make_initramfs "$scratch/noinit.cpio.gz" "dir /dev 0755 0 0" "nod /dev/console 0
 t0=$SECONDS
 expect "a kernel panic ends QEMU and is reported" 1 "Kernel panic" \
     "$kb" boot --initrd "$scratch/noinit.cpio.gz" --timeout 120
-[[ $out == *"before the guest was ready"* ]] && ok "the panic is reported as an exit before ready" \
+[[ $out == *"the guest never got ready"* ]] && ok "the panic is reported as an exit before ready" \
     || not_ok "the panic is reported as an exit before ready"
 [ $((SECONDS - t0)) -lt 60 ] && ok "the panic ended QEMU without waiting for the time-out" \
     || not_ok "the panic ended QEMU without waiting for the time-out"

@@ -59,7 +59,7 @@ static void test_roundtrips(void)
     uint8_t cfg[] = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"}}\0binary";
     struct kb_msg_create c = { .container_id = "c1", .oci_config = cfg,
                                .oci_config_len = sizeof cfg, .rootfs = "/run/kb/c1/rootfs",
-                               .stream_base = 8 }, c2;
+                               .stream_base = 8, .rootfs_tag = "kbrootfs" }, c2;
     struct kb_msg_start st = { .container_id = "c1" }, st2;
     struct kb_msg_pid pid = { .pid = 4242 }, pid2;
     char *args[] = { "/bin/sh", "-c", "echo hi", "" }, *env[] = { "PATH=/bin", "TERM=xterm" };
@@ -89,9 +89,13 @@ static void test_roundtrips(void)
     ok(hello2.katabox_version == NULL, "free zeroes the struct");
     ok(generic_same(KB_KIND_HELLO), "HELLO request: generic decode and re-encode");
     kb_buf_reset(&out);
+    hello.boottime_ns = 518000000123ull;
     kb_msg_hello_encode(&out, 1, KB_FLAG_RESPONSE, &hello, &err);
     ok(is_frame(1, KB_MSG_HELLO, KB_FLAG_RESPONSE) && generic_same(KB_KIND_HELLO),
        "HELLO response shares the schema");
+    ok(kb_msg_hello_decode(pl, pl_len, &hello2, &err) == 0 && hello2.boottime_ns == 518000000123ull,
+       "the agent's HELLO carries its boot time (u64)");
+    kb_msg_hello_free(&hello2);
 
     kb_buf_reset(&out);
     ok(kb_msg_error_encode(&out, 5, KB_MSG_EXEC, &e, &err) == 0 &&
@@ -110,8 +114,9 @@ static void test_roundtrips(void)
        "CREATE encodes");
     ok(kb_msg_create_decode(pl, pl_len, &c2, &err) == 0 && strcmp(c2.container_id, "c1") == 0 &&
            c2.oci_config_len == sizeof cfg && memcmp(c2.oci_config, cfg, sizeof cfg) == 0 &&
-           strcmp(c2.rootfs, "/run/kb/c1/rootfs") == 0 && c2.stream_base == 8,
-       "CREATE round-trips, config bytes with a NUL intact");
+           strcmp(c2.rootfs, "/run/kb/c1/rootfs") == 0 && c2.stream_base == 8 &&
+           strcmp(c2.rootfs_tag, "kbrootfs") == 0,
+       "CREATE round-trips, config bytes with a NUL intact, with its rootfs tag");
     /* decoded strings are copies: the frame buffer may be reused at once */
     memset(out.data, 'X', out.len);
     ok(strcmp(c2.container_id, "c1") == 0 && c2.oci_config[0] == '{',

@@ -87,6 +87,78 @@ int main(void)
            !strstr(value_of(&a, "-append"), "katabox.agent_port"), "no agent socket, no port");
     kb_argv_free(&a);
 
+    /* virtio-9p share */
+    cfg.share_path = "/run/kb/a,b/rootfs";
+    cfg.share_tag = "kbrootfs";
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0, "with a 9p share");
+    ok(has_pair(&a, "-fsdev", "local,id=share,path=/run/kb/a,,b/rootfs,security_model=none"),
+       "the share's fsdev, its path's comma doubled (%s)", value_of(&a, "-fsdev"));
+    ok(has_pair(&a, "-device", "virtio-9p-device,fsdev=share,mount_tag=kbrootfs"),
+       "microvm: virtio-9p on virtio-mmio, with its mount tag");
+    kb_argv_free(&a);
+    cfg.machine = KB_MACHINE_Q35;
+    cfg.share_readonly = 1;
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0 &&
+           has_pair(&a, "-device", "virtio-9p-pci,fsdev=share,mount_tag=kbrootfs"),
+       "q35: virtio-9p-pci");
+    ok(has_pair(&a, "-fsdev", "local,id=share,path=/run/kb/a,,b/rootfs,security_model=none,readonly=on"),
+       "a read-only share says readonly=on");
+    kb_argv_free(&a);
+    cfg.machine = KB_MACHINE_MICROVM;
+    cfg.share_readonly = 0;
+    cfg.share_tag = "abcdefghijklmnopqrstuvwxyz_-.AB";
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0, "a 31-byte tag of every allowed kind of character");
+    kb_argv_free(&a);
+    {
+        static const char *const bad_tags[] = { "", "abcdefghijklmnopqrstuvwxyz_-.ABC", "a,b",
+                                                "a b", "a=b", "tag/x", "t\xc3\xa9" };
+        for (unsigned i = 0; i < sizeof bad_tags / sizeof bad_tags[0]; i++) {
+            cfg.share_tag = bad_tags[i];
+            a.v = NULL;
+            ok(kb_qemu_argv(&cfg, &a, &err) < 0 && err.errnum == EINVAL && strstr(err.msg, "share_tag") &&
+                   a.v == NULL, "bad tag '%s' refused (%s)", bad_tags[i], err.msg);
+        }
+    }
+    cfg.share_tag = NULL;
+    ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "share_tag is missing"),
+       "a share without a tag is refused (%s)", err.msg);
+    ok(strncmp(err.msg, "qemu command line: ", 19) == 0, "with the command line as context");
+    cfg.share_tag = "kbrootfs";
+    cfg.share_path = "rootfs";
+    ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "share_path") && strstr(err.msg, "absolute"),
+       "a relative share path is refused (%s)", err.msg);
+    cfg.share_path = "";
+    ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "share_path"), "an empty share path is refused");
+    cfg.share_path = NULL;
+    ok(kb_share_tag_check("kbrootfs", &err) == 0 && kb_share_tag_check(NULL, &err) < 0,
+       "kb_share_tag_check on its own");
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0 && !has(&a, "-fsdev") &&
+           !has(&a, "virtio-9p-device,fsdev=share,mount_tag=kbrootfs"),
+       "no share path, no 9p device (the tag alone does nothing)");
+    kb_argv_free(&a);
+
+    /* QMP socket */
+    cfg.qmp_socket = "/run/kb,1/qmp.sock";
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0, "with a QMP socket");
+    ok(has_pair(&a, "-chardev", "socket,id=qmp,path=/run/kb,,1/qmp.sock,server=on,wait=off"),
+       "QMP chardev: a listening socket QEMU does not wait on, comma doubled");
+    ok(has_pair(&a, "-mon", "chardev=qmp,mode=control"), "a control-mode monitor on it");
+    kb_argv_free(&a);
+    {
+        char longpath[120];
+        memset(longpath, 'q', sizeof longpath - 1);
+        longpath[0] = '/';
+        longpath[sizeof longpath - 1] = '\0';
+        cfg.qmp_socket = longpath;
+        ok(kb_qemu_argv(&cfg, &a, &err) < 0 && err.errnum == ENAMETOOLONG && strstr(err.msg, "qmp_socket"),
+           "a QMP socket path too long for sun_path is refused");
+    }
+    cfg.qmp_socket = "";
+    ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "qmp_socket"), "an empty QMP socket path is refused");
+    cfg.qmp_socket = NULL;
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0 && !has(&a, "-mon"), "no QMP socket, no monitor");
+    kb_argv_free(&a);
+
     cfg.kernel = NULL;
     ok(kb_qemu_argv(&cfg, &a, &err) < 0 && err.errnum == EINVAL, "no kernel: EINVAL");
     cfg.kernel = "/k";

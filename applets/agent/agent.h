@@ -1,0 +1,79 @@
+/* The guest agent's state: the host connection, the containers it created
+ * and their processes. One single-threaded poll loop owns all of it
+ * (server.c); procs.c keeps the table and each process's stdio. */
+#ifndef KB_AGENT_AGENT_H
+#define KB_AGENT_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../../core/container/container.h"
+#include "../../core/err.h"
+#include "../../core/oci/spec.h"
+#include "../../core/proto/conn.h"
+#include "../../core/proto/msg.h"
+#include "../../core/proto/stream.h"
+
+#define AGENT_MAX_CONTAINERS 64
+#define AGENT_MAX_WAITERS 16
+/* a process whose output stays open after it exited (a descendant holds
+ * it) gets EOF this long after its pipe ran dry */
+#define AGENT_EXIT_GRACE_NS (2ull * 1000000000u)
+
+struct agent_proc {
+    pid_t pid;                  /* 0: none */
+    uint32_t stream_base;       /* 0: no streams */
+    int pty_master;             /* -1 unless terminal */
+    struct kb_istream in;
+    struct kb_ostream out, err;
+    bool exited, exit_sent;
+    int wstatus;
+    uint64_t exited_at;         /* kb_now_ns() */
+    uint32_t waiters[AGENT_MAX_WAITERS]; /* WAIT request ids */
+    unsigned n_waiters;
+};
+
+struct agent_ctr {
+    char *id;
+    struct kb_spec spec;
+    struct kb_ctr ctr;
+    char *rootfs;
+    bool share_mounted;         /* we mounted the 9p share at rootfs */
+    bool started;
+    struct agent_proc init;
+};
+
+struct agent {
+    struct kb_conn conn;
+    int sigfd;
+    bool hello_done, shutdown;
+    uint64_t ready_ns;          /* CLOCK_BOOTTIME when we were ready */
+    struct agent_ctr *ctrs[AGENT_MAX_CONTAINERS];
+};
+
+/* procs.c */
+/* The container with this id, or NULL. */
+struct agent_ctr *agent_find(struct agent *a, const char *id);
+/* Create container m->container_id as CREATE asks; err on failure. */
+int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err);
+/* Release everything of one container (its processes are already dead or killed). */
+void agent_ctr_free(struct agent_ctr *c);
+/* The process a request names ("" = init), or NULL with err filled. */
+struct agent_proc *agent_proc_of(struct agent *a, const char *cid, const char *eid, kb_err *err);
+/* The process owning stream id, and which of its streams it is, or NULL. */
+struct agent_proc *agent_proc_by_stream(struct agent *a, uint32_t id);
+/* Record a reaped child; returns the process it was, or NULL. */
+struct agent_proc *agent_reaped(struct agent *a, pid_t pid, int wstatus, const char **cid,
+                                const char **eid);
+/* Send EXIT and answer WAITs once a process exited and its output ended. */
+int agent_finish(struct agent *a, struct agent_proc *p, const char *cid, const char *eid,
+                 kb_err *err);
+/* Answer one WAIT for an exited process. */
+int agent_answer_wait(struct agent *a, uint32_t id, const struct agent_proc *p, kb_err *err);
+
+/* server.c */
+/* Serve the host on fd until SHUTDOWN or the host goes away. */
+void agent_serve(int fd, uint64_t ready_ns);
+
+#endif

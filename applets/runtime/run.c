@@ -1,0 +1,186 @@
+/* kata-runtime run: runc's foreground run, in a fresh VM. Parses runc's
+ * flags, prepares the host side (signals, terminal), and leaves the rest
+ * to core/sandbox. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "../../core/hypervisor/accel.h"
+#include "../../core/oci/spec.h"
+#include "../../core/sandbox/run.h"
+#include "../../core/sandbox/sandbox.h"
+#include "../../core/tty.h"
+#include "../../core/util.h"
+#include "../../core/version.h"
+#include "runtime.h"
+
+struct run_opts {
+    const char *bundle, *pid_file, *id;
+};
+
+static const char usage_text[] =
+    "usage: kata-runtime run [--bundle DIR] [--pid-file FILE] ID\n"
+    "Create and run container ID from the bundle DIR (default: .) in its own VM, in the\n"
+    "foreground: stdio is relayed, signals are forwarded, and the exit status is the\n"
+    "container's (128+N when a signal N killed it). The VM is gone when this returns.\n"
+    "  -b, --bundle DIR      the bundle (config.json and its root.path)\n"
+    "  --pid-file FILE       write the pid of this process, which relays signals to the\n"
+    "                        container and exits with its status\n"
+    "  --no-pivot, --no-new-keyring, --no-subreaper   accepted (no meaning in a VM)\n";
+
+static int parse(int argc, char **argv, struct run_opts *o, kb_err *err)
+{
+    static const struct option longopts[] = {
+        { "bundle", required_argument, 0, 'b' },
+        { "pid-file", required_argument, 0, 'p' },
+        { "console-socket", required_argument, 0, 'c' },
+        { "detach", no_argument, 0, 'd' },
+        { "preserve-fds", required_argument, 0, 'P' },
+        { "keep", no_argument, 0, 'k' },
+        { "no-pivot", no_argument, 0, 'n' },
+        { "no-new-keyring", no_argument, 0, 'n' },
+        { "no-subreaper", no_argument, 0, 'n' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    int c;
+
+    o->bundle = ".";
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:dh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            o->bundle = optarg;
+            break;
+        case 'p':
+            o->pid_file = optarg;
+            break;
+        case 'n':
+            break;
+        case 'c':
+        case 'd':
+        case 'P':
+        case 'k':
+            return kb_error(err, ENOTSUP, "%s is not supported yet (only foreground runs)",
+                            argv[optind - 1]);
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(0);
+        default:
+            return kb_error(err, EINVAL, "unknown option '%s' (see --help)", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return kb_error(err, EINVAL, optind >= argc ? "container id cannot be empty"
+                                                     : "expected one container id, got %d arguments",
+                        argc - optind);
+    o->id = argv[optind];
+    return 0;
+}
+
+/* Every signal a user may send us goes to the container instead; the
+ * ones that report our own faults stay ours. */
+static int forwarded_signals(sigset_t *set, kb_err *err)
+{
+    static const int own[] = { SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS,
+                               SIGKILL, SIGSTOP };
+    int fd;
+
+    sigfillset(set);
+    for (size_t i = 0; i < KB_ARRAY_SIZE(own); i++)
+        sigdelset(set, own[i]);
+    if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
+        return kb_error_errno(err, "block signals");
+    fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0)
+        return kb_error_errno(err, "signalfd");
+    return fd;
+}
+
+static double ms(uint64_t from, uint64_t to)
+{
+    return to > from ? (double)(to - from) / 1e6 : 0;
+}
+
+/* --debug: where the time went, for tests/bench/run */
+static void print_phases(const struct kb_sandbox *sb)
+{
+    fprintf(stderr, "katabox: %s: run: phases (ms): boot %.1f create %.1f start %.1f run %.1f "
+                    "shutdown %.1f total %.1f [%s, %u vCPU, %u MiB]\n", RUNTIME_APPLET,
+            ms(sb->t.start, sb->t.ready), ms(sb->t.ready, sb->t.created),
+            ms(sb->t.created, sb->t.started), ms(sb->t.started, sb->t.exited),
+            ms(sb->t.exited, sb->t.stopped), ms(sb->t.start, sb->t.stopped),
+            kb_accel_name(sb->cfg.accel), sb->cfg.vcpus, sb->cfg.mem_mib);
+}
+
+static int run(const struct rt_globals *g, const struct run_opts *o, int *status, kb_err *err)
+{
+    char bundle[PATH_MAX], path[PATH_MAX + 16];
+    _cleanup_free_ char *config = NULL;
+    _cleanup_close_ int sigfd = -1;
+    struct kb_spec spec;
+    struct kb_sandbox sb;
+    struct kb_tty tty = { .fd = -1 };
+    struct kb_run_io io;
+    struct kb_sandbox_opts so;
+    sigset_t set;
+    size_t len;
+    int r;
+
+    if (kb_container_id_check(o->id, err) < 0)
+        return -1;
+    if (!realpath(o->bundle, bundle))
+        return kb_error_errno(err, "bundle %s", o->bundle);
+    snprintf(path, sizeof path, "%s/config.json", bundle);
+    if (kb_read_file(path, KB_SPEC_MAX_BYTES, &config, &len, err) < 0)
+        return -1;
+    if (kb_spec_parse(config, len, &spec, err) < 0) {
+        kb_spec_free(&spec);
+        return kb_error_wrap(err, "%s", path);
+    }
+    if ((sigfd = forwarded_signals(&set, err)) < 0) {
+        kb_spec_free(&spec);
+        return -1;
+    }
+    so = (struct kb_sandbox_opts){ .root = g->root, .id = o->id, .bundle = bundle, .spec = &spec,
+                                   .boot_timeout_ms = 60000, .version = kb_version() };
+    io = (struct kb_run_io){ .in = 0, .out = 1, .err = 2, .terminal = spec.process.terminal,
+                             .tty = -1, .sigfd = sigfd, .pid_file = o->pid_file };
+    r = kb_sandbox_start(&sb, &so, err);
+    if (r == 0 && spec.process.terminal) {
+        /* raw only once the VM is up, so a boot failure leaves the terminal alone */
+        if (kb_tty_raw(&tty, 0) < 0)
+            r = kb_error_errno(err, "put the terminal in raw mode");
+        io.tty = tty.fd;
+    }
+    if (r == 0)
+        r = kb_run_container(&sb, o->id, config, len, &io, status, err);
+    kb_tty_restore(&tty);
+    if (r == 0)
+        r = kb_sandbox_shutdown(&sb, 10000, err);
+    if (r == 0 && g->debug)
+        print_phases(&sb);
+    kb_sandbox_destroy(&sb);
+    kb_spec_free(&spec);
+    return r;
+}
+
+int runtime_run(const struct rt_globals *g, int argc, char **argv)
+{
+    struct run_opts o = { 0 };
+    kb_err err;
+    int status = 0;
+
+    if (parse(argc, argv, &o, &err) < 0)
+        return rt_fail(g, "run", &err);
+    if (run(g, &o, &status, &err) < 0)
+        return rt_fail(g, "run", &err);
+    return status;
+}

@@ -1,0 +1,42 @@
+/* An OCI container's init process, created from a parsed spec on Linux:
+ * namespaces, mounts, pivot_root, devices, user, capabilities, rlimits.
+ * Knows nothing of the agent protocol (the agent converts its messages
+ * into a kb_spec and a kb_ctr_io first).
+ *
+ * The init is forked by an intermediate process (so that it is born in the
+ * new pid namespace) which exits at once: the init is then re-parented to
+ * PID 1 or to the nearest child subreaper. The caller must therefore be
+ * PID 1 (the agent) or have PR_SET_CHILD_SUBREAPER set, and reaps the init
+ * with waitpid(c.pid) once it exits; create refuses to run otherwise. */
+#ifndef KB_CONTAINER_H
+#define KB_CONTAINER_H
+
+#include <sys/types.h>
+
+#include "../err.h"
+#include "../oci/spec.h"
+
+struct kb_ctr_io {
+    int in, out, err;    /* become the process's fds 0,1,2; -1: /dev/null */
+    int pty_slave;       /* >= 0: terminal mode: this pty slave becomes the controlling
+                            terminal and fds 0,1,2 (in/out/err ignored), and /dev/console
+                            in the container is bind-mounted to it, as runc does */
+};
+
+struct kb_ctr {          /* a created container's init, owned by the caller */
+    pid_t pid;           /* in the caller's pid namespace; -1 when none */
+    int sync_fd;         /* caller's end of the sync channel; -1 when closed */
+};
+
+/* Set up the container (namespaces, mounts, pivot_root, ...) in a new process that waits
+ * before exec; on error the process is gone. io's fds stay the caller's. */
+int kb_container_create(const struct kb_spec *spec, const char *rootfs, const struct kb_ctr_io *io,
+                        struct kb_ctr *c, kb_err *err);
+/* Let the created process exec process.args; fails with the exec error (errnum ENOENT:
+ * a shell's 127, else 126), and the process then exits by itself, still to be reaped.
+ * process.args[0] is looked up during create, as runc does: "not found" fails create. */
+int kb_container_start(struct kb_ctr *c, kb_err *err);
+/* Close the caller's fds; does not kill or reap the process. */
+void kb_container_release(struct kb_ctr *c);
+
+#endif

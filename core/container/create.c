@@ -1,0 +1,320 @@
+/* Creating a container as a staged handshake over a socketpair, with named
+ * messages (the shape of runc's nsexec):
+ *
+ *   caller                intermediate              init
+ *   fork ──────────────▶  enter the pid namespace
+ *                         fork ──────────────────▶  (waits for "setup")
+ *   ◀──────── "pid" N ─── exit
+ *   reap it
+ *   "setup" ─────────────────────────────────────▶  namespaces, mounts, pivot_root,
+ *                                                   user, caps... exec lookup
+ *   ◀─────────────────────────── "ready" | "error"
+ *   (create returns)
+ *   start: "go" ─────────────────────────────────▶  execve
+ *   ◀─────────── EOF (close-on-exec) | "error" ───
+ *
+ * The init is forked by the intermediate because only children of an
+ * unshare(CLONE_NEWPID) are born in the new namespace; "setup" waits until
+ * the caller knows its pid (a later cgroup step would go right there). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../util.h"
+#include "internal.h"
+
+/* --- the child side: report an error, then go away */
+
+static void __attribute__((noreturn)) child_fail(int sync, const kb_err *err, int status)
+{
+    kb_sync_send(sync, KB_SYNC_ERROR, 0, err);
+    _exit(status);
+}
+
+/* Everything up to the exec; exe gets the program, *envp its environment. */
+static int init_setup(const struct kb_ctr_plan *p, char *exe, size_t exe_len, char ***envp,
+                      kb_err *err)
+{
+    const struct kb_spec *spec = p->spec;
+    const struct kb_process *proc = &spec->process;
+    _cleanup_close_ int rootfd = -1, cwdfd = -1;
+    int chdir_later = 0;
+
+    umask(0); /* modes as given: device nodes 0666, directories 0755 */
+    if (kb_ctr_enter_namespaces(spec, err) < 0)
+        return -1;
+    if (proc->has_oom_score_adj && kb_ctr_set_oom_score_adj(proc->oom_score_adj, err) < 0)
+        return -1;
+    /* All mounts happen before pivot_root, readonlyPaths and maskedPaths
+     * too (runc does those after it): the result is the same, and the
+     * caller's /proc/self/fd and /dev/null are still there to mount through. */
+    if (kb_ctr_prepare_root(p->rootfs, &rootfd, err) < 0 || kb_ctr_mount_all(p, rootfd, err) < 0 ||
+        (p->setup_dev && kb_ctr_setup_dev(rootfd, err) < 0) ||
+        (p->io.pty_slave >= 0 && kb_ctr_setup_console(rootfd, err) < 0) ||
+        kb_ctr_mount_seal(p, rootfd, err) < 0 ||
+        kb_ctr_readonly_paths(spec->readonly_paths, rootfd, err) < 0 ||
+        kb_ctr_mask_paths(spec->masked_paths, rootfd, err) < 0)
+        return -1;
+    close(kb_steal_fd(&rootfd));
+    if (kb_ctr_pivot_root(p->rootfs, err) < 0)
+        return -1;
+    /* runc creates a missing cwd, as root, before / turns read-only */
+    rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return kb_error_errno(err, "open /");
+    cwdfd = kb_ctr_mkpath_in(rootfd, proc->cwd, 0, err);
+    if (cwdfd < 0)
+        return kb_error_wrap(err, "process.cwd");
+    if (spec->root_readonly && kb_ctr_root_readonly(err) < 0)
+        return -1;
+    umask(proc->has_umask ? proc->umask : 022);
+    if (kb_ctr_set_rlimits(proc, err) < 0 ||
+        (proc->no_new_privileges && kb_ctr_set_no_new_privs(err) < 0))
+        return -1;
+    *envp = kb_ctr_make_env(proc, err);
+    if (!*envp)
+        return -1;
+    /* runc's finalizeNamespace: bounding set, keep caps across the user
+     * change, cwd (again after it when root may not enter), the other sets */
+    if (kb_ctr_caps_bound(p->caps[KB_CAP_BOUNDING], err) < 0)
+        return -1;
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        return kb_error_errno(err, "capabilities: keep them across the user change");
+    if (chdir(proc->cwd) < 0) {
+        if (errno != EACCES && errno != EPERM)
+            return kb_error_errno(err, "process.cwd: chdir %s", proc->cwd);
+        chdir_later = 1;
+    }
+    if (kb_ctr_set_user(proc, err) < 0)
+        return -1;
+    if (chdir_later && chdir(proc->cwd) < 0)
+        return kb_error_errno(err, "process.cwd: chdir %s", proc->cwd);
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        return kb_error_errno(err, "capabilities: stop keeping them");
+    if (kb_ctr_caps_apply(p->caps, err) < 0)
+        return -1;
+    /* as the user, with its caps: what it could not run is a create error */
+    return kb_ctr_lookup(proc->args[0], kb_env_get(*envp, "PATH"), exe, exe_len, err);
+}
+
+static void __attribute__((noreturn)) stage_init(const struct kb_ctr_plan *p, int sync)
+{
+    char exe[PATH_MAX];
+    char **env = NULL;
+    struct kb_sync_msg m;
+    kb_err err = { 0 };
+    int r;
+
+    if (kb_sync_recv(sync, &m) != 1 || m.type != KB_SYNC_SETUP)
+        _exit(1);
+    /* a session of its own, as runc's init; a terminal needs it first */
+    r = setsid() < 0 ? kb_error_errno(&err, "setsid") : 0;
+    if (r == 0)
+        r = kb_ctr_setup_stdio(&p->io, &sync, &err);
+    if (r == 0)
+        r = init_setup(p, exe, sizeof exe, &env, &err);
+    if (r < 0)
+        child_fail(sync, &err, 1);
+    if (kb_sync_send(sync, KB_SYNC_READY, 0, NULL) < 0 || kb_sync_recv(sync, &m) != 1 || m.type != KB_SYNC_GO)
+        _exit(1);
+    execve(exe, p->spec->process.args, env);
+    kb_error_errno(&err, "exec %s", exe);
+    child_fail(sync, &err, err.errnum == ENOENT ? 127 : 126);
+}
+
+static void __attribute__((noreturn)) stage_intermediate(const struct kb_ctr_plan *p, int sync)
+{
+    kb_err err = { 0 };
+    pid_t init;
+
+    kb_ctr_reset_signals();
+    if (kb_ctr_enter_pid_ns(p->spec, &err) < 0)
+        child_fail(sync, &err, 1);
+    init = fork();
+    if (init < 0) {
+        kb_error_errno(&err, "fork the container's init");
+        child_fail(sync, &err, 1);
+    }
+    if (init == 0)
+        stage_init(p, sync);
+    _exit(kb_sync_send(sync, KB_SYNC_PID, init, NULL) < 0 ? 1 : 0);
+}
+
+/* --- the caller's side */
+
+static void describe_status(int status, char *buf, size_t len)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+static int reap(pid_t pid, int *status)
+{
+    for (;;) {
+        pid_t r = waitpid(pid, status, 0);
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        return -1;
+    }
+}
+
+/* Wait for `want`; the child's own error, or what went wrong meanwhile.
+ * Returns 1 at EOF (the child died without a word). */
+static int expect(int fd, uint32_t want, struct kb_sync_msg *m, kb_err *err)
+{
+    int r = kb_sync_recv(fd, m);
+
+    if (r < 0)
+        return kb_error_errno(err, "read \"%s\" from the container's process", kb_sync_name(want));
+    if (r == 0)
+        return 1;
+    if (m->type == KB_SYNC_ERROR)
+        return kb_error(err, m->errnum, "%s", m->msg);
+    if (m->type != want)
+        return kb_error(err, EPROTO, "the container's process sent \"%s\" instead of \"%s\"",
+                        kb_sync_name(m->type), kb_sync_name(want));
+    return 0;
+}
+
+static int caller_can_reap(kb_err *err)
+{
+    int sub = 0;
+
+    if (getpid() == 1 || (prctl(PR_GET_CHILD_SUBREAPER, &sub, 0, 0, 0) == 0 && sub))
+        return 0;
+    return kb_error(err, EINVAL, "the caller must be PID 1 or a child subreaper to reap the "
+                                 "container's init");
+}
+
+/* The intermediate's part: the init's pid, or why there is none. */
+static int get_init_pid(int fd, pid_t mid, pid_t *init, kb_err *err)
+{
+    struct kb_sync_msg m;
+    char how[64];
+    int status = 0;
+    int r = expect(fd, KB_SYNC_PID, &m, err);
+
+    if (r == 0 && m.pid <= 0)
+        r = kb_error(err, EPROTO, "the intermediate process sent pid %d", (int)m.pid);
+    if (r == 0)
+        *init = m.pid; /* ours to kill and reap from now on, whatever happens */
+    if (reap(mid, &status) < 0 && r == 0)
+        return kb_error_errno(err, "reap the intermediate process %d", (int)mid);
+    if (r == 1) {
+        describe_status(status, how, sizeof how);
+        return kb_error(err, ECHILD, "the intermediate process %s", how);
+    }
+    return r;
+}
+
+int kb_container_create(const struct kb_spec *spec, const char *rootfs, const struct kb_ctr_io *io,
+                        struct kb_ctr *c, kb_err *err)
+{
+    struct kb_ctr_plan plan;
+    _cleanup_close_ int mine = -1, theirs = -1;
+    pid_t mid, init = -1;
+    struct kb_sync_msg m;
+    int sv[2], r, status;
+
+    c->pid = -1;
+    c->sync_fd = -1;
+    if (caller_can_reap(err) < 0)
+        return -1;
+    if (kb_ctr_plan_make(&plan, spec, rootfs, io, err) < 0) {
+        kb_ctr_plan_free(&plan);
+        return -1;
+    }
+    /* SEQPACKET: a message arrives whole or not at all, and EOF is seen */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        kb_ctr_plan_free(&plan);
+        return kb_error_errno(err, "socketpair");
+    }
+    mine = sv[0];
+    theirs = sv[1];
+    mid = fork();
+    if (mid == 0) {
+        close(mine); /* so that the init sees EOF if the caller dies */
+        stage_intermediate(&plan, theirs);
+    }
+    close(kb_steal_fd(&theirs));
+    if (mid < 0) {
+        r = kb_error_errno(err, "fork");
+        goto out;
+    }
+    r = get_init_pid(mine, mid, &init, err);
+    if (r < 0)
+        goto out;
+    if (kb_sync_send(mine, KB_SYNC_SETUP, 0, NULL) < 0) {
+        r = kb_error_errno(err, "send \"setup\" to the container's init");
+        goto out;
+    }
+    r = expect(mine, KB_SYNC_READY, &m, err);
+    if (r == 1) {
+        /* died without a word: the status is all there is to say */
+        status = 0;
+        reap(init, &status);
+        init = -1;
+        describe_status(status, m.msg, sizeof m.msg);
+        r = kb_error(err, ECHILD, "the container's init %s during setup", m.msg);
+    }
+out:
+    kb_ctr_plan_free(&plan);
+    if (r < 0) {
+        /* it may be waiting for us or already gone: either way, gone */
+        if (init > 0) {
+            kill(init, SIGKILL);
+            reap(init, &status);
+        }
+        return -1;
+    }
+    c->pid = init;
+    c->sync_fd = kb_steal_fd(&mine);
+    return 0;
+}
+
+int kb_container_start(struct kb_ctr *c, kb_err *err)
+{
+    struct kb_sync_msg m;
+    int r;
+
+    if (c->sync_fd < 0)
+        return kb_error(err, EINVAL, "the container is not waiting to be started");
+    if (kb_sync_send(c->sync_fd, KB_SYNC_GO, 0, NULL) < 0) {
+        r = kb_error_errno(err, "start: the container's init is gone");
+    } else {
+        /* EOF: the exec closed the init's end (close-on-exec) */
+        r = kb_sync_recv(c->sync_fd, &m);
+        if (r == 0)
+            ;
+        else if (r < 0)
+            r = kb_error_errno(err, "start: read the container's answer");
+        else if (m.type == KB_SYNC_ERROR)
+            r = kb_error(err, m.errnum, "%s", m.msg);
+        else
+            r = kb_error(err, EPROTO, "start: the container's init answered \"%s\"", kb_sync_name(m.type));
+    }
+    close(c->sync_fd);
+    c->sync_fd = -1;
+    return r;
+}
+
+void kb_container_release(struct kb_ctr *c)
+{
+    if (c->sync_fd >= 0)
+        close(c->sync_fd);
+    c->sync_fd = -1;
+}

@@ -1,0 +1,138 @@
+/* What the files of core/container/ share. The caller checks and parses the
+ * whole spec into a plan before it forks, so that the child only acts; each
+ * step the child takes returns < 0 with err filled, like everything else. */
+#ifndef KB_CONTAINER_INTERNAL_H
+#define KB_CONTAINER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../err.h"
+#include "../oci/spec.h"
+#include "container.h"
+#include "mountopts.h"
+
+enum kb_mount_kind { KB_MNT_BIND, KB_MNT_PROC, KB_MNT_SYSFS, KB_MNT_TMPFS, KB_MNT_CGROUP, KB_MNT_OTHER };
+
+struct kb_ctr_mount {
+    const struct kb_mount *m;   /* the spec's entry */
+    enum kb_mount_kind kind;
+    const char *fstype;         /* what mount(2) gets; NULL for a bind */
+    struct kb_mount_opts opts;
+};
+
+struct kb_ctr_plan {
+    const struct kb_spec *spec;
+    const char *rootfs;
+    struct kb_ctr_io io;
+    struct kb_ctr_mount *mounts;    /* spec->n_mounts of them */
+    int setup_dev;                  /* /dev is a mount of its own: fill it as runc does */
+    uint64_t caps[KB_CAP_SETS];
+};
+
+/* --- sync.c: the staged handshake's messages (create.c tells the stages) */
+enum kb_sync_type { KB_SYNC_PID = 1, KB_SYNC_SETUP, KB_SYNC_READY, KB_SYNC_GO, KB_SYNC_ERROR };
+
+struct kb_sync_msg {
+    uint32_t type;
+    int32_t pid;        /* "pid": the init, in the caller's pid namespace */
+    int32_t errnum;     /* "error" */
+    char msg[sizeof ((kb_err *)0)->msg];
+};
+
+/* The message's name, for errors: "pid", "setup", "ready", "go", "error". */
+const char *kb_sync_name(uint32_t type);
+/* Send one message (e: the error of an "error", else NULL); -1 with errno. */
+int kb_sync_send(int fd, uint32_t type, pid_t pid, const kb_err *e);
+/* 1: a message, 0: every other end is closed, -1: error (errno; EPROTO: garbage). */
+int kb_sync_recv(int fd, struct kb_sync_msg *m);
+
+/* --- the caller's checks (plan.c) */
+int kb_ctr_plan_make(struct kb_ctr_plan *p, const struct kb_spec *spec, const char *rootfs,
+                     const struct kb_ctr_io *io, kb_err *err);
+void kb_ctr_plan_free(struct kb_ctr_plan *p);
+/* Whether two absolute paths name the same place, spelling aside ("//dev/." is "/dev"). */
+int kb_ctr_path_is(const char *path, const char *want);
+/* An absolute path without ".." components; field names it in the error. */
+int kb_ctr_check_path(const char *field, const char *path, kb_err *err);
+
+/* --- namespaces.c */
+int kb_ctr_check_namespaces(const struct kb_spec *spec, kb_err *err);
+/* The intermediate: join or create the pid namespace its next child is born in. */
+int kb_ctr_enter_pid_ns(const struct kb_spec *spec, kb_err *err);
+/* The init: join or create every other namespace, loopback up in a new network one. */
+int kb_ctr_enter_namespaces(const struct kb_spec *spec, kb_err *err);
+
+/* --- resolve.c: paths inside the rootfs that never leave it */
+/* "/proc/self/fd/N": what mount(2) takes to act on an fd */
+#define KB_FDPATH_MAX 32
+const char *kb_ctr_fdpath(char buf[KB_FDPATH_MAX], int fd);
+/* Open path (absolute, in the container) below rootfd, O_PATH plus flags
+ * (O_NOFOLLOW, O_DIRECTORY); symlinks resolve as if rootfd were "/". */
+int kb_ctr_open_in(int rootfd, const char *path, int flags);
+/* The same, creating what is missing (directories 0755; the last one an
+ * empty file when file is set) the way runc's MkdirAll does; returns the fd. */
+int kb_ctr_mkpath_in(int rootfd, const char *path, int file, kb_err *err);
+
+/* --- mounts.c */
+/* Make / a recursive slave, bind the rootfs onto itself; *rootfd gets it. */
+int kb_ctr_prepare_root(const char *rootfs, int *rootfd, kb_err *err);
+int kb_ctr_mount_all(const struct kb_ctr_plan *p, int rootfd, kb_err *err);
+/* Read-only tmpfs and /dev mounts were mounted writable to be filled; now seal them. */
+int kb_ctr_mount_seal(const struct kb_ctr_plan *p, int rootfd, kb_err *err);
+/* MS_NOSUID|MS_NODEV|MS_NOEXEC as the mount under fd has them, to keep across a remount. */
+unsigned long kb_ctr_mount_locked_flags(int fd);
+
+/* --- devices.c */
+int kb_ctr_setup_dev(int rootfd, kb_err *err);
+/* Bind the terminal on fd 0 over /dev/console. */
+int kb_ctr_setup_console(int rootfd, kb_err *err);
+
+/* --- paths.c */
+int kb_ctr_readonly_paths(char *const *paths, int rootfd, kb_err *err);
+int kb_ctr_mask_paths(char *const *paths, int rootfd, kb_err *err);
+
+/* --- rootfs.c */
+/* pivot_root into rootfs, the old root detached. */
+int kb_ctr_pivot_root(const char *rootfs, kb_err *err);
+int kb_ctr_root_readonly(kb_err *err);
+
+/* --- caps.c */
+#define KB_CAP_LAST 40  /* CAP_CHECKPOINT_RESTORE */
+/* The number of a "CAP_..." name, or -1. */
+int kb_cap_from_name(const char *name);
+/* The name of capability cap, or NULL. */
+const char *kb_cap_name(int cap);
+/* A NULL-terminated list of names (NULL: none) as a bit mask. */
+int kb_caps_parse(char *const *names, const char *field, uint64_t *mask, kb_err *err);
+/* Drop everything outside keep from the bounding set. */
+int kb_ctr_caps_bound(uint64_t keep, kb_err *err);
+/* After the user change: effective, permitted, inheritable, then ambient. */
+int kb_ctr_caps_apply(const uint64_t caps[KB_CAP_SETS], kb_err *err);
+
+/* --- user.c */
+/* Supplementary groups, gid, uid; stdio handed to the new uid first. */
+int kb_ctr_set_user(const struct kb_process *proc, kb_err *err);
+/* The home directory of uid in passwd text; 0 when found. */
+int kb_passwd_home(const char *passwd, uint32_t uid, char *buf, size_t len);
+
+/* --- stdio.c */
+/* Default dispositions, nothing blocked: the caller's choices are not the container's. */
+void kb_ctr_reset_signals(void);
+/* fds 0-2 from io (or the terminal), *sync moved to 3, everything else closed. */
+int kb_ctr_setup_stdio(const struct kb_ctr_io *io, int *sync, kb_err *err);
+
+/* --- process.c */
+int kb_ctr_set_rlimits(const struct kb_process *proc, kb_err *err);
+int kb_ctr_set_oom_score_adj(int adj, kb_err *err);
+int kb_ctr_set_no_new_privs(kb_err *err);
+/* The value of env entry name, or NULL. */
+const char *kb_env_get(char *const *env, const char *name);
+/* process.env plus HOME from the container's /etc/passwd when it has none, as runc does. */
+char **kb_ctr_make_env(const struct kb_process *proc, kb_err *err);
+/* file as runc (Go's exec.LookPath) finds it with PATH path_env (NULL: unset):
+ * ENOENT when missing, EACCES when not an executable file. */
+int kb_ctr_lookup(const char *file, const char *path_env, char *out, size_t len, kb_err *err);
+
+#endif

@@ -1,0 +1,132 @@
+/* The process's own settings: rlimits, oomScoreAdj, noNewPrivileges, its
+ * environment and the program it runs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util.h"
+#include "internal.h"
+
+int kb_ctr_set_rlimits(const struct kb_process *p, kb_err *err)
+{
+    for (size_t i = 0; i < p->n_rlimits; i++) {
+        struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+        if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+            return kb_error_errno(err, "process.rlimits[%zu]: setrlimit", i);
+    }
+    return 0;
+}
+
+int kb_ctr_set_oom_score_adj(int adj, kb_err *err)
+{
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%d", adj);
+    _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+    if (fd < 0 || kb_write_all(fd, buf, (size_t)n) < 0)
+        return kb_error_errno(err, "process.oomScoreAdj: write %d to /proc/self/oom_score_adj", adj);
+    return 0;
+}
+
+int kb_ctr_set_no_new_privs(kb_err *err)
+{
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return kb_error_errno(err, "process.noNewPrivileges");
+    return 0;
+}
+
+const char *kb_env_get(char *const *env, const char *name)
+{
+    size_t n = strlen(name);
+
+    /* the last one wins, as for a shell's environment */
+    const char *found = NULL;
+    for (size_t i = 0; env && env[i]; i++)
+        if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+            found = env[i] + n + 1;
+    return found;
+}
+
+/* The entries are process.env's own: for the child, which execs or exits. */
+char **kb_ctr_make_env(const struct kb_process *p, kb_err *err)
+{
+    char home[4096] = "/", **env;
+    _cleanup_free_ char *passwd = NULL;
+    size_t n = 0;
+
+    while (p->env[n])
+        n++;
+    env = calloc(n + 2, sizeof *env);
+    if (!env) {
+        kb_error(err, ENOMEM, "process.env");
+        return NULL;
+    }
+    memcpy(env, p->env, n * sizeof *env);
+    if (kb_env_get(p->env, "HOME"))
+        return env;
+    /* runc: the user's home from the image's /etc/passwd, else "/" */
+    if (kb_read_file("/etc/passwd", 4u << 20, &passwd, NULL, err) == 0)
+        kb_passwd_home(passwd, p->uid, home, sizeof home);
+    env[n] = malloc(sizeof "HOME=" + strlen(home));
+    if (!env[n]) {
+        free(env);
+        kb_error(err, ENOMEM, "process.env");
+        return NULL;
+    }
+    strcpy(env[n], "HOME=");
+    strcat(env[n], home);
+    return env;
+}
+
+/* Go's findExecutable: a file with some execute bit; ENOENT or EACCES */
+static int executable(const char *path, int *stat_errno)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        *stat_errno = errno;
+        return 0;
+    }
+    *stat_errno = 0;
+    return !S_ISDIR(st.st_mode) && (st.st_mode & 0111);
+}
+
+int kb_ctr_lookup(const char *file, const char *path_env, char *out, size_t len, kb_err *err)
+{
+    int serr;
+
+    if (strchr(file, '/')) {
+        if (strlen(file) >= len)
+            return kb_error(err, ENAMETOOLONG, "exec: \"%.64s...\"", file);
+        if (executable(file, &serr)) {
+            strcpy(out, file);
+            return 0;
+        }
+        if (serr)
+            return kb_error(err, serr, "exec: \"%s\": stat %s", file, file);
+        return kb_error(err, EACCES, "exec: \"%s\"", file);
+    }
+    /* an empty or missing PATH finds nothing, as in runc (no default PATH) */
+    for (const char *dir = path_env; path_env && *path_env && *file;) {
+        size_t dl = strcspn(dir, ":");
+        int n;
+
+        /* an empty entry is the current directory, as for a shell */
+        if (dl == 0)
+            n = snprintf(out, len, "./%s", file);
+        else
+            n = snprintf(out, len, "%.*s/%s", (int)dl, dir, file);
+        if (n > 0 && (size_t)n < len && executable(out, &serr))
+            return 0;
+        if (!dir[dl])
+            break;
+        dir += dl + 1;
+    }
+    return kb_error(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+}

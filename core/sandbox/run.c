@@ -1,0 +1,236 @@
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "../proto/stream.h"
+#include "../tty.h"
+#include "../util.h"
+
+/* the container's init gets the first stream base; execs (later) the next */
+#define INIT_STREAMS 4
+/* host stdio is not ours to make non-blocking: write at most a page per
+ * readiness, which a pipe that polled writable always takes */
+#define HOST_WRITE 4096
+
+struct relay {
+    struct kb_sandbox *sb;
+    const char *id;
+    const struct kb_run_io *io;
+    struct kb_ostream in;
+    struct kb_istream out, err;
+    int exited, status;
+};
+
+static int on_exit_event(struct relay *r, const uint8_t *p, size_t len, kb_err *err)
+{
+    struct kb_msg_exit ex;
+
+    if (kb_msg_exit_decode(p, len, &ex, err) < 0)
+        return -1;
+    if (strcmp(ex.container_id, r->id) == 0 && !ex.exec_id[0]) {
+        r->exited = 1;
+        r->status = ex.term_signal ? 128 + (int)ex.term_signal : (int)ex.exit_code;
+    }
+    kb_msg_exit_free(&ex);
+    return 0;
+}
+
+static int on_frame(void *ctx, const struct kb_frame_hdr *h, const uint8_t *p, size_t len,
+                    kb_err *err)
+{
+    struct relay *r = ctx;
+    struct kb_conn *c = &r->sb->agent.conn;
+    enum kb_msg_kind kind;
+    struct kb_msg m;
+
+    if (kb_msg_kind_of(h, &kind, err) < 0)
+        return -1;
+    switch (kind) {
+    case KB_KIND_STDIO:
+        if (h->id == r->out.id)
+            return kb_istream_data(&r->out, c, p, len, h->flags & KB_FLAG_EOF, err);
+        if (h->id == r->err.id && !r->io->terminal)
+            return kb_istream_data(&r->err, c, p, len, h->flags & KB_FLAG_EOF, err);
+        return kb_error(err, EPROTO, "agent sent STDIO on stream %u, which is not an output", h->id);
+    case KB_KIND_CREDIT:
+        if (h->id != r->in.id)
+            return kb_error(err, EPROTO, "agent sent CREDIT on stream %u, which is not an input", h->id);
+        if (kb_msg_decode(h, p, len, &m, err) < 0)
+            return -1;
+        kb_ostream_credit(&r->in, m.u.credit.bytes);
+        return 0;
+    case KB_KIND_EXIT:
+        return on_exit_event(r, p, len, err);
+    default:
+        /* answers to SIGNAL and RESIZE nobody waits for: a signal that
+         * finds the process gone is not an error; a bad frame is */
+        if (!(h->flags & KB_FLAG_RESPONSE))
+            return kb_error(err, EPROTO, "unexpected %s request from the agent",
+                            kb_msg_type_name(h->type));
+        if (kb_msg_decode(h, p, len, &m, err) < 0)
+            return -1;
+        kb_msg_free(&m);
+        return 0;
+    }
+}
+
+static int send_resize(struct relay *r, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_RESIZE };
+    unsigned rows, cols;
+
+    if (r->io->tty < 0 || kb_tty_size(r->io->tty, &rows, &cols) < 0)
+        return 0;
+    m.u.resize = (struct kb_msg_resize){ .container_id = (char *)r->id, .exec_id = "",
+                                         .rows = rows, .cols = cols };
+    return kb_agent_send(&r->sb->agent, KB_MSG_RESIZE, &m, NULL, err);
+}
+
+static int forward_signals(struct relay *r, kb_err *err)
+{
+    struct signalfd_siginfo si;
+
+    while (read(r->io->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        struct kb_msg m = { .kind = KB_KIND_SIGNAL };
+        int sig = (int)si.ssi_signo;
+
+        if (sig == SIGCHLD || sig == SIGPIPE || sig == SIGURG)
+            continue;
+        if (sig == SIGWINCH) {
+            if (r->io->terminal && send_resize(r, err) < 0)
+                return -1;
+            continue;
+        }
+        if (r->exited)
+            continue;
+        m.u.signal = (struct kb_msg_signal){ .container_id = (char *)r->id, .exec_id = "",
+                                             .signal = (uint32_t)sig };
+        if (kb_agent_send(&r->sb->agent, KB_MSG_SIGNAL, &m, NULL, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_pid_file(const char *path, kb_err *err)
+{
+    char tmp[4096], buf[32];
+    int fd, n;
+
+    /* written whole, then renamed, so a reader never sees half of it (as runc) */
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return kb_error(err, ENAMETOOLONG, "--pid-file %s", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return kb_error_errno(err, "--pid-file: create %s", tmp);
+    n = snprintf(buf, sizeof buf, "%d", (int)getpid());
+    if (kb_write_all(fd, buf, (size_t)n) < 0 || close(fd) < 0) {
+        unlink(tmp);
+        return kb_error_errno(err, "--pid-file: write %s", tmp);
+    }
+    if (rename(tmp, path) < 0) {
+        unlink(tmp);
+        return kb_error_errno(err, "--pid-file: rename to %s", path);
+    }
+    return 0;
+}
+
+static int create_and_start(struct relay *r, const char *config, size_t len, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_CREATE }, resp;
+
+    if (len + 4096 > KB_PROTO_MAX_PAYLOAD)
+        return kb_error(err, EFBIG, "config.json is %zu bytes; the agent takes at most %d",
+                        len, KB_PROTO_MAX_PAYLOAD - 4096);
+    m.u.create = (struct kb_msg_create){ .container_id = (char *)r->id,
+                                         .oci_config = (uint8_t *)config,
+                                         .oci_config_len = len,
+                                         .rootfs = KB_GUEST_ROOTFS,
+                                         .stream_base = INIT_STREAMS,
+                                         .rootfs_tag = KB_ROOTFS_TAG };
+    if (kb_agent_call(&r->sb->agent, KB_MSG_CREATE, &m, NULL, 60000, err) < 0)
+        return -1;
+    r->sb->t.created = kb_now_ns();
+    if (r->io->terminal && send_resize(r, err) < 0)
+        return -1;
+    m = (struct kb_msg){ .kind = KB_KIND_START };
+    m.u.start.container_id = (char *)r->id;
+    if (kb_agent_call(&r->sb->agent, KB_MSG_START, &m, &resp, 60000, err) < 0)
+        return -1;
+    kb_msg_free(&resp);
+    r->sb->t.started = kb_now_ns();
+    if (r->io->pid_file && write_pid_file(r->io->pid_file, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int relay_done(const struct relay *r)
+{
+    return r->exited && !kb_istream_want_write(&r->out) && !kb_istream_want_write(&r->err);
+}
+
+static int relay_loop(struct relay *r, kb_err *err)
+{
+    struct kb_agent *a = &r->sb->agent;
+
+    while (!relay_done(r)) {
+        struct pollfd p[8];
+        int n = kb_agent_pollfds(a, p), na = n, i_sig, i_in = -1, i_out = -1, i_err = -1;
+
+        i_sig = n;
+        p[n++] = (struct pollfd){ r->io->sigfd, POLLIN, 0 };
+        if (!r->exited && kb_ostream_want_read(&r->in))
+            p[i_in = n++] = (struct pollfd){ r->in.fd, POLLIN, 0 };
+        if (kb_istream_want_write(&r->out))
+            p[i_out = n++] = (struct pollfd){ r->out.fd, POLLOUT, 0 };
+        if (kb_istream_want_write(&r->err))
+            p[i_err = n++] = (struct pollfd){ r->err.fd, POLLOUT, 0 };
+        if (poll(p, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return kb_error_errno(err, "poll");
+        }
+        if (p[i_sig].revents && forward_signals(r, err) < 0)
+            return -1;
+        if (i_out >= 0 && p[i_out].revents && kb_istream_pump(&r->out, &a->conn, err) < 0)
+            return -1;
+        if (i_err >= 0 && p[i_err].revents && kb_istream_pump(&r->err, &a->conn, err) < 0)
+            return -1;
+        if (i_in >= 0 && p[i_in].revents && kb_ostream_pump(&r->in, &a->conn, err) < 0)
+            return -1;
+        if (kb_agent_service(a, p, na, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int kb_run_container(struct kb_sandbox *sb, const char *id, const char *config, size_t config_len,
+                     const struct kb_run_io *io, int *status, kb_err *err)
+{
+    struct relay r = { .sb = sb, .id = id, .io = io };
+    int ret;
+
+    kb_ostream_init(&r.in, INIT_STREAMS + KB_STREAM_STDIN, io->in, 0);
+    kb_istream_init(&r.out, INIT_STREAMS + KB_STREAM_STDOUT, io->out, 0, HOST_WRITE);
+    kb_istream_init(&r.err, INIT_STREAMS + KB_STREAM_STDERR, io->err, 0, HOST_WRITE);
+    sb->agent.on_frame = on_frame;
+    sb->agent.ctx = &r;
+    ret = create_and_start(&r, config, config_len, err);
+    if (ret == 0)
+        ret = relay_loop(&r, err);
+    sb->t.exited = kb_now_ns();
+    sb->agent.on_frame = NULL;
+    sb->agent.ctx = NULL;
+    kb_istream_fini(&r.out);
+    kb_istream_fini(&r.err);
+    kb_ostream_fini(&r.in);
+    if (ret == 0)
+        *status = r.status;
+    return ret;
+}

@@ -1,0 +1,203 @@
+#include "sandbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "../assets.h"
+#include "../hypervisor/accel.h"
+#include "../hypervisor/sizing.h"
+#include "../hypervisor/tsc.h"
+#include "../util.h"
+
+int kb_container_id_check(const char *id, kb_err *err)
+{
+    size_t n = strlen(id);
+
+    /* runc's rule: letters, digits, '_', '+', '-', '.'; and never . or .. */
+    if (n == 0)
+        return kb_error(err, EINVAL, "container id is empty");
+    if (n > 1024)
+        return kb_error(err, EINVAL, "container id is longer than 1024 bytes");
+    if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+        return kb_error(err, EINVAL, "invalid container id '%s'", id);
+    for (const char *c = id; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              strchr("_+-.", *c)))
+            return kb_error(err, EINVAL, "invalid container id '%s': only letters, digits and _+-. "
+                                         "are allowed", id);
+    return 0;
+}
+
+static int make_state_dir(struct kb_sandbox *sb, const char *root, const char *id, kb_err *err)
+{
+    char path[PATH_MAX];
+
+    if (root[0] != '/')
+        return kb_error(err, EINVAL, "--root %s: not an absolute path", root);
+    /* the root may be new (e.g. /run/katabox after a reboot); private to root */
+    snprintf(path, sizeof path, "%s", root);
+    for (char *s = path + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(path, 0711) < 0 && errno != EEXIST)
+                return kb_error_errno(err, "create the state root %s", path);
+            if (!c)
+                break;
+            *s = c;
+        }
+    }
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", root, id) >= sizeof path)
+        return kb_error(err, ENAMETOOLONG, "state dir %s/%s", root, id);
+    if (mkdir(path, 0700) < 0) {
+        if (errno == EEXIST)
+            return kb_error(err, EEXIST, "container with id %s already exists", id);
+        return kb_error_errno(err, "create the state dir %s", path);
+    }
+    memcpy(sb->dir, path, sizeof path);
+    return 0;
+}
+
+static int host_resources(unsigned *cpus, uint64_t *mem_mib)
+{
+    struct sysinfo si;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    *cpus = n > 0 ? (unsigned)n : 1;
+    if (sysinfo(&si) < 0)
+        return -1;
+    *mem_mib = (uint64_t)si.totalram * si.mem_unit >> 20;
+    return 0;
+}
+
+static int configure_vm(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_err *err)
+{
+    struct kb_vm_config *cfg = &sb->cfg;
+    unsigned cpus;
+    uint64_t mem;
+
+    kb_vm_config_defaults(cfg);
+    if (!o->kernel && kb_asset_path(KB_KERNEL_NAME, sb->kernel, sizeof sb->kernel, err) < 0)
+        return -1;
+    if (!o->initrd && kb_asset_path(KB_INITRD_NAME, sb->initrd, sizeof sb->initrd, err) < 0)
+        return -1;
+    cfg->kernel = o->kernel ? o->kernel : sb->kernel;
+    cfg->initrd = o->initrd ? o->initrd : sb->initrd;
+    cfg->accel = kb_accel_pick(sb->accel_note, sizeof sb->accel_note);
+    if (kb_host_tsc_khz(&cfg->tsc_khz, err) < 0)
+        return -1;
+    if (host_resources(&cpus, &mem) < 0)
+        return kb_error_errno(err, "sysinfo");
+    if (kb_vm_size(&o->spec->resources, cpus, mem, cfg, err) < 0)
+        return -1;
+    cfg->share_path = sb->rootfs;
+    cfg->share_tag = KB_ROOTFS_TAG;
+    /* writable even with root.readonly: like runc, the guest creates missing
+     * mount points in the bundle's rootfs before it remounts / read-only */
+    cfg->share_readonly = 0;
+    snprintf(sb->qmp_path, sizeof sb->qmp_path, "%s/qmp.sock", sb->dir);
+    cfg->qmp_socket = sb->qmp_path;
+    snprintf(sb->console_log, sizeof sb->console_log, "%s/console.log", sb->dir);
+    return sb->transport->configure(cfg, sb->dir, sb->endpoint, sizeof sb->endpoint, err);
+}
+
+static int resolve_rootfs(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_err *err)
+{
+    char joined[PATH_MAX];
+    const char *p = o->spec->root_path;
+    struct stat st;
+
+    if (!p || !*p)
+        return kb_error(err, EINVAL, "config.json: root.path is missing");
+    if (p[0] == '/')
+        snprintf(joined, sizeof joined, "%s", p);
+    else if ((size_t)snprintf(joined, sizeof joined, "%s/%s", o->bundle, p) >= sizeof joined)
+        return kb_error(err, ENAMETOOLONG, "root.path %s", p);
+    if (!realpath(joined, sb->rootfs))
+        return kb_error_errno(err, "root.path %s", joined);
+    if (stat(sb->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+        return kb_error(err, ENOTDIR, "root.path %s is not a directory", joined);
+    return 0;
+}
+
+int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_err *err)
+{
+    int fd;
+
+    memset(sb, 0, sizeof *sb);
+    sb->t.start = kb_now_ns();
+    sb->transport = o->transport ? kb_transport_find(o->transport) : kb_transport_default();
+    if (!sb->transport)
+        return kb_error(err, EINVAL, "unknown agent transport '%s'", o->transport);
+    if (kb_container_id_check(o->id, err) < 0 || resolve_rootfs(sb, o, err) < 0 ||
+        make_state_dir(sb, o->root, o->id, err) < 0)
+        return -1;
+    if (configure_vm(sb, o, err) < 0)
+        return -1;
+    if (kb_vm_start(&sb->vm, &sb->cfg, sb->console_log, err) < 0)
+        return kb_error_wrap(err, "start the VM");
+    sb->vm_started = 1;
+    fd = sb->transport->connect(&sb->vm, sb->endpoint, 10000, err);
+    if (fd < 0)
+        return kb_error_wrap(err, "connect to the agent (%s)", sb->transport->name);
+    if (kb_agent_open(&sb->agent, fd, &sb->vm, err) < 0)
+        return -1;
+    sb->agent_open = 1;
+    if (kb_agent_hello(&sb->agent, o->version, o->boot_timeout_ms, err) < 0)
+        return kb_error_wrap(err, "boot the VM");
+    sb->t.ready = kb_now_ns();
+    return 0;
+}
+
+int kb_sandbox_shutdown(struct kb_sandbox *sb, unsigned timeout_ms, kb_err *err)
+{
+    struct kb_msg req = { .kind = KB_KIND_EMPTY };
+
+    if (kb_agent_call(&sb->agent, KB_MSG_SHUTDOWN, &req, NULL, timeout_ms, err) < 0)
+        return -1;
+    if (kb_vm_wait_exit(&sb->vm, timeout_ms, err) < 0)
+        return -1;
+    sb->t.stopped = kb_now_ns();
+    return 0;
+}
+
+static void remove_state(const char *dir)
+{
+    static const char *const files[] = { "agent.sock", "qmp.sock", "console.log", "state.json" };
+    char path[PATH_MAX];
+
+    for (size_t i = 0; i < KB_ARRAY_SIZE(files); i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+void kb_sandbox_destroy(struct kb_sandbox *sb)
+{
+    if (sb->agent_open)
+        kb_agent_close(&sb->agent);
+    sb->agent_open = 0;
+    if (sb->vm_started) {
+        if (kb_vm_running(&sb->vm)) {
+            /* ask QEMU to quit before the hard way: it flushes and closes cleanly */
+            struct kb_qmp q;
+            kb_err ignored;
+            if (kb_qmp_connect(&q, sb->qmp_path, 1000, &ignored) == 0) {
+                (void)kb_qmp_quit(&q, 1000, &ignored);
+                kb_qmp_close(&q);
+            }
+            kb_vm_settle(&sb->vm, 1000);
+        }
+        kb_vm_destroy(&sb->vm);
+    }
+    sb->vm_started = 0;
+    if (sb->dir[0])
+        remove_state(sb->dir);
+    sb->dir[0] = '\0';
+}
