@@ -163,10 +163,17 @@ static int run(const struct rt_globals *g, const struct run_opts *o, int *status
     if (r == 0)
         r = kb_run_container(&sb, o->id, config, len, &io, status, err);
     kb_tty_restore(&tty);
-    if (r == 0)
-        r = kb_sandbox_shutdown(&sb, 10000, err);
-    if (r == 0 && g->debug)
-        print_phases(&sb);
+    if (r == 0) {
+        /* the container's status stands even if the VM does not stop
+         * cleanly (destroy below ends it either way): say so, do not fail */
+        kb_err why;
+        if (kb_sandbox_shutdown(&sb, 10000, &why) < 0) {
+            kb_error_wrap(&why, "warning: stop the VM");
+            rt_fail(g, "run", &why);
+        } else if (g->debug) {
+            print_phases(&sb);
+        }
+    }
     kb_sandbox_destroy(&sb);
     kb_spec_free(&spec);
     return r;

@@ -64,6 +64,15 @@ same "the root, /dev and capability sets as runc" devs
 spec '.root.readonly = true | .process.args = ["sh", "-c", "touch /x; echo rc=$?; touch /tmp/y; echo rc=$?"]'
 same "root.readonly makes / read-only" ro
 
+spec '.process.args = ["sh", "-c", "echo cpus=$(grep -c ^processor /proc/cpuinfo); grep MemTotal /proc/meminfo"]
+      | .linux.resources = {"memory": {"limit": 268435456}, "cpu": {"quota": 200000, "period": 100000}}'
+o=$(krun sized 2>&1)
+mem=$(awk '/MemTotal/ {print $2}' <<<"$o")
+want_cpus=$(( $(nproc) < 2 ? $(nproc) : 2 ))
+[[ $o == *"cpus=$want_cpus"* ]] && [ "${mem:-0}" -gt 300000 ] \
+    && ok "the VM is sized from linux.resources ($want_cpus vCPUs, ${mem} KiB: 128 MiB + the 256 MiB limit)" \
+    || not_ok "the VM is sized from linux.resources: $o"
+
 spec '.process.args = ["cat"]'
 o=$(printf 'line one\nline two\n' | krun stdin 2>&1)
 [ "$o" = $'line one\nline two' ] && ok "stdin reaches the container" || not_ok "stdin reaches the container: '$o'"
