@@ -144,14 +144,17 @@ static int write_pid_file(const char *path, kb_err *err)
 static int create_and_start(struct relay *r, const char *config, size_t len, kb_err *err)
 {
     struct kb_msg m = { .kind = KB_KIND_CREATE }, resp;
+    char rootfs[1200];
 
     if (len + 4096 > KB_PROTO_MAX_PAYLOAD)
         return kb_error(err, EFBIG, "config.json is %zu bytes; the agent takes at most %d",
                         len, KB_PROTO_MAX_PAYLOAD - 4096);
+    /* one mount point per container: a sandbox may hold several */
+    snprintf(rootfs, sizeof rootfs, "%s/%s/rootfs", KB_GUEST_CONTAINERS, r->id);
     m.u.create = (struct kb_msg_create){ .container_id = (char *)r->id,
                                          .oci_config = (uint8_t *)config,
                                          .oci_config_len = len,
-                                         .rootfs = KB_GUEST_ROOTFS,
+                                         .rootfs = rootfs,
                                          .stream_base = INIT_STREAMS,
                                          .rootfs_tag = KB_ROOTFS_TAG };
     if (kb_agent_call(&r->sb->agent, KB_MSG_CREATE, &m, NULL, 60000, err) < 0)

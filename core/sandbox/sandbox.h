@@ -16,8 +16,8 @@
 #include "../transport/transport.h"
 
 #define KB_DEFAULT_ROOT "/run/katabox"
-/* where the guest mounts the bundle's rootfs share */
-#define KB_GUEST_ROOTFS "/run/katabox/rootfs"
+/* where the guest mounts a container's rootfs share: this, then its id */
+#define KB_GUEST_CONTAINERS "/run/katabox/containers"
 #define KB_ROOTFS_TAG "kbrootfs"
 
 struct kb_sandbox_opts {

@@ -73,6 +73,13 @@ want_cpus=$(( $(nproc) < 2 ? $(nproc) : 2 ))
     && ok "the VM is sized from linux.resources ($want_cpus vCPUs, ${mem} KiB: 128 MiB + the 256 MiB limit)" \
     || not_ok "the VM is sized from linux.resources: $o"
 
+spec '.root.readonly = false | .process.args = ["sh", "-c", "echo persisted >/written; echo more >>/written"]'
+krun write >/dev/null 2>&1
+[ "$(cat "$bundle/rootfs/written" 2>/dev/null)" = $'persisted\nmore' ] \
+    && ok "what the container writes to its rootfs is in the bundle afterwards" \
+    || not_ok "what the container writes to its rootfs is in the bundle afterwards"
+rm -f "$bundle/rootfs/written"
+
 spec '.process.args = ["cat"]'
 o=$(printf 'line one\nline two\n' | krun stdin 2>&1)
 [ "$o" = $'line one\nline two' ] && ok "stdin reaches the container" || not_ok "stdin reaches the container: '$o'"
