@@ -79,6 +79,10 @@ ASAN_CORE := $(filter-out core/version.c,$(CORE_SRCS))
 ASAN_BINS := $(filter-out build/tests/asan/test_version,$(UNIT_SRCS:tests/unit/%.c=build/tests/asan/%))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/tests/fuzz/%)
 SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# core is compiled once per flavour, not once per test binary
+ASAN_OBJS := $(ASAN_CORE:%.c=build/asan-obj/%.o)
+FUZZ_OBJS := $(ASAN_CORE:%.c=build/fuzz-obj/%.o)
+FUZZFLAGS := -Wno-unknown-warning-option -O1 -g
 
 unit: $(UNIT_BINS)
 asan: $(ASAN_BINS)
@@ -88,18 +92,26 @@ build/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJS)
 	@mkdir -p $(@D)
 	$(CC_MUSL) $(BASEFLAGS) $(CFLAGS) $(DEPINC) $(LDFLAGS_STATIC) -o $@ $< $(CORE_OBJS) $(DEPLIBS)
 
-build/tests/asan/%: tests/unit/%.c tests/unit/tap.h $(ASAN_CORE) build/gen/buildinfo.h
+build/asan-obj/%.o: %.c build/gen/buildinfo.h
 	@mkdir -p $(@D)
-	gcc $(BASEFLAGS) -O1 -g $(SANFLAGS) -Wl,--gc-sections -o $@ $< $(ASAN_CORE) -lyajl
+	gcc $(BASEFLAGS) -O1 -g $(SANFLAGS) -MMD -MP -c -o $@ $<
 
-build/tests/fuzz/%: tests/fuzz/%.c $(ASAN_CORE) build/gen/buildinfo.h
+build/fuzz-obj/%.o: %.c build/gen/buildinfo.h
 	@mkdir -p $(@D)
-	clang $(BASEFLAGS) -Wno-unknown-warning-option -O1 -g -fsanitize=fuzzer,address,undefined -Wl,--gc-sections -o $@ $< $(ASAN_CORE) -lyajl
+	clang $(BASEFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+
+build/tests/asan/%: tests/unit/%.c tests/unit/tap.h $(ASAN_OBJS)
+	@mkdir -p $(@D)
+	gcc $(BASEFLAGS) -O1 -g $(SANFLAGS) -Wl,--gc-sections -o $@ $< $(ASAN_OBJS) -lyajl
+
+build/tests/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	clang $(BASEFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer,address,undefined -Wl,--gc-sections -o $@ $< $(FUZZ_OBJS) -lyajl
 
 test: all
 	@tests/run.sh
 
 clean:
-	rm -rf build/obj build/tests build/gen build/katabox build/katabox.unstripped build/bin
+	rm -rf build/obj build/asan-obj build/fuzz-obj build/tests build/gen build/katabox build/katabox.unstripped build/bin
 
--include $(shell find build/obj -name '*.d' 2>/dev/null)
+-include $(shell find build/obj build/asan-obj build/fuzz-obj -name '*.d' 2>/dev/null)
