@@ -228,6 +228,9 @@ void kb_vm_settle(struct kb_vm *vm, unsigned timeout_ms)
         if (poll(p, 2, (int)((deadline - now) / 1000000) + 1) > 0)
             kb_vm_service(vm, p, 2);
     }
+    /* a dying process closes its fds before it can be reaped */
+    while (kb_vm_running(vm) && kb_now_ns() < deadline)
+        usleep(2000);
 }
 
 /* Move console and stderr bytes until `want_ready` is met, QEMU exits, or
