@@ -19,16 +19,7 @@
  * readiness, which a pipe that polled writable always takes */
 #define HOST_WRITE 4096
 
-struct relay {
-    struct kb_sandbox *sb;
-    const char *id;
-    const struct kb_run_io *io;
-    struct kb_ostream in;
-    struct kb_istream out, err;
-    int exited, status;
-};
-
-static int on_exit_event(struct relay *r, const uint8_t *p, size_t len, kb_err *err)
+static int on_exit_event(struct kb_relay *r, const uint8_t *p, size_t len, kb_err *err)
 {
     struct kb_msg_exit ex;
 
@@ -45,7 +36,7 @@ static int on_exit_event(struct relay *r, const uint8_t *p, size_t len, kb_err *
 static int on_frame(void *ctx, const struct kb_frame_hdr *h, const uint8_t *p, size_t len,
                     kb_err *err)
 {
-    struct relay *r = ctx;
+    struct kb_relay *r = ctx;
     struct kb_conn *c = &r->sb->agent.conn;
     enum kb_msg_kind kind;
     struct kb_msg m;
@@ -81,7 +72,7 @@ static int on_frame(void *ctx, const struct kb_frame_hdr *h, const uint8_t *p, s
     }
 }
 
-static int send_resize(struct relay *r, kb_err *err)
+static int send_resize(struct kb_relay *r, kb_err *err)
 {
     struct kb_msg m = { .kind = KB_KIND_RESIZE };
     unsigned rows, cols;
@@ -93,7 +84,7 @@ static int send_resize(struct relay *r, kb_err *err)
     return kb_agent_send(&r->sb->agent, KB_MSG_RESIZE, &m, NULL, err);
 }
 
-static int forward_signals(struct relay *r, kb_err *err)
+static int forward_signals(struct kb_relay *r, kb_err *err)
 {
     struct signalfd_siginfo si;
 
@@ -141,53 +132,74 @@ static int write_pid_file(const char *path, kb_err *err)
     return 0;
 }
 
-static int create_and_start(struct relay *r, const char *config, size_t len, kb_err *err)
+int kb_relay_create(struct kb_relay *r, struct kb_sandbox *sb, const char *id, const char *config,
+                    size_t len, const struct kb_run_io *io, kb_err *err)
 {
-    struct kb_msg m = { .kind = KB_KIND_CREATE }, resp;
+    struct kb_msg m = { .kind = KB_KIND_CREATE };
     char rootfs[1200];
 
+    memset(r, 0, sizeof *r);
+    r->sb = sb;
+    r->id = id;
+    r->io = io;
+    kb_ostream_init(&r->in, INIT_STREAMS + KB_STREAM_STDIN, io->in, 0);
+    kb_istream_init(&r->out, INIT_STREAMS + KB_STREAM_STDOUT, io->out, 0, HOST_WRITE);
+    kb_istream_init(&r->err, INIT_STREAMS + KB_STREAM_STDERR, io->err, 0, HOST_WRITE);
+    sb->agent.on_frame = on_frame;
+    sb->agent.ctx = r;
     if (len + 4096 > KB_PROTO_MAX_PAYLOAD)
         return kb_error(err, EFBIG, "config.json is %zu bytes; the agent takes at most %d",
                         len, KB_PROTO_MAX_PAYLOAD - 4096);
     /* one mount point per container: a sandbox may hold several */
-    snprintf(rootfs, sizeof rootfs, "%s/%s/rootfs", KB_GUEST_CONTAINERS, r->id);
-    m.u.create = (struct kb_msg_create){ .container_id = (char *)r->id,
+    snprintf(rootfs, sizeof rootfs, "%s/%s/rootfs", KB_GUEST_CONTAINERS, id);
+    m.u.create = (struct kb_msg_create){ .container_id = (char *)id,
                                          .oci_config = (uint8_t *)config,
                                          .oci_config_len = len,
                                          .rootfs = rootfs,
                                          .stream_base = INIT_STREAMS,
                                          .rootfs_tag = KB_ROOTFS_TAG };
-    if (kb_agent_call(&r->sb->agent, KB_MSG_CREATE, &m, NULL, 60000, err) < 0)
+    if (kb_agent_call(&sb->agent, KB_MSG_CREATE, &m, NULL, 60000, err) < 0)
         return -1;
-    r->sb->t.created = kb_now_ns();
-    if (r->io->terminal && send_resize(r, err) < 0)
+    sb->t.created = kb_now_ns();
+    if (io->terminal && send_resize(r, err) < 0)
         return -1;
-    m = (struct kb_msg){ .kind = KB_KIND_START };
+    return 0;
+}
+
+int kb_relay_start(struct kb_relay *r, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_START }, resp;
+
+    if (r->started)
+        return kb_error(err, EALREADY, "container %s was started already", r->id);
     m.u.start.container_id = (char *)r->id;
     if (kb_agent_call(&r->sb->agent, KB_MSG_START, &m, &resp, 60000, err) < 0)
         return -1;
     kb_msg_free(&resp);
+    r->started = 1;
     r->sb->t.started = kb_now_ns();
     if (r->io->pid_file && write_pid_file(r->io->pid_file, err) < 0)
         return -1;
     return 0;
 }
 
-static int relay_done(const struct relay *r)
+static int relay_done(const struct kb_relay *r)
 {
     return r->exited && !kb_istream_want_write(&r->out) && !kb_istream_want_write(&r->err);
 }
 
-static int relay_loop(struct relay *r, kb_err *err)
+int kb_relay_wait(struct kb_relay *r, const struct kb_relay_ctl *ctl, int *status, kb_err *err)
 {
     struct kb_agent *a = &r->sb->agent;
 
     while (!relay_done(r)) {
         struct pollfd p[8];
-        int n = kb_agent_pollfds(a, p), na = n, i_sig, i_in = -1, i_out = -1, i_err = -1;
+        int n = kb_agent_pollfds(a, p), na = n, i_sig, i_in = -1, i_out = -1, i_err = -1, i_ctl = -1;
 
         i_sig = n;
         p[n++] = (struct pollfd){ r->io->sigfd, POLLIN, 0 };
+        if (ctl)
+            p[i_ctl = n++] = (struct pollfd){ ctl->fd, POLLIN, 0 };
         if (!r->exited && kb_ostream_want_read(&r->in))
             p[i_in = n++] = (struct pollfd){ r->in.fd, POLLIN, 0 };
         if (kb_istream_want_write(&r->out))
@@ -201,6 +213,8 @@ static int relay_loop(struct relay *r, kb_err *err)
         }
         if (p[i_sig].revents && forward_signals(r, err) < 0)
             return -1;
+        if (i_ctl >= 0 && p[i_ctl].revents && ctl->on_ready(ctl->ctx, r, err) < 0)
+            return -1;
         if (i_out >= 0 && p[i_out].revents && kb_istream_pump(&r->out, &a->conn, err) < 0)
             return -1;
         if (i_err >= 0 && p[i_err].revents && kb_istream_pump(&r->err, &a->conn, err) < 0)
@@ -210,30 +224,32 @@ static int relay_loop(struct relay *r, kb_err *err)
         if (kb_agent_service(a, p, na, err) < 0)
             return -1;
     }
+    r->sb->t.exited = kb_now_ns();
+    *status = r->status;
     return 0;
+}
+
+void kb_relay_fini(struct kb_relay *r)
+{
+    if (r->sb) {
+        r->sb->agent.on_frame = NULL;
+        r->sb->agent.ctx = NULL;
+    }
+    kb_istream_fini(&r->out);
+    kb_istream_fini(&r->err);
+    kb_ostream_fini(&r->in);
 }
 
 int kb_run_container(struct kb_sandbox *sb, const char *id, const char *config, size_t config_len,
                      const struct kb_run_io *io, int *status, kb_err *err)
 {
-    struct relay r = { .sb = sb, .id = id, .io = io };
-    int ret;
+    struct kb_relay r;
+    int ret = kb_relay_create(&r, sb, id, config, config_len, io, err);
 
-    kb_ostream_init(&r.in, INIT_STREAMS + KB_STREAM_STDIN, io->in, 0);
-    kb_istream_init(&r.out, INIT_STREAMS + KB_STREAM_STDOUT, io->out, 0, HOST_WRITE);
-    kb_istream_init(&r.err, INIT_STREAMS + KB_STREAM_STDERR, io->err, 0, HOST_WRITE);
-    sb->agent.on_frame = on_frame;
-    sb->agent.ctx = &r;
-    ret = create_and_start(&r, config, config_len, err);
     if (ret == 0)
-        ret = relay_loop(&r, err);
-    sb->t.exited = kb_now_ns();
-    sb->agent.on_frame = NULL;
-    sb->agent.ctx = NULL;
-    kb_istream_fini(&r.out);
-    kb_istream_fini(&r.err);
-    kb_ostream_fini(&r.in);
+        ret = kb_relay_start(&r, err);
     if (ret == 0)
-        *status = r.status;
+        ret = kb_relay_wait(&r, NULL, status, err);
+    kb_relay_fini(&r);
     return ret;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "../err.h"
+#include "../proto/stream.h"
 #include "sandbox.h"
 
 struct kb_run_io {
@@ -16,6 +17,34 @@ struct kb_run_io {
     int sigfd;            /* signalfd of the signals to forward (caller blocks them) */
     const char *pid_file; /* written once the container started; may be NULL */
 };
+
+/* One container's init and its relay between host stdio and the guest. */
+struct kb_relay {
+    struct kb_sandbox *sb;
+    const char *id;
+    const struct kb_run_io *io;
+    struct kb_ostream in;
+    struct kb_istream out, err;
+    int started, exited, status;
+};
+
+/* Another fd for kb_relay_wait's loop: on_ready runs when fd is readable. */
+struct kb_relay_ctl {
+    int fd;
+    int (*on_ready)(void *ctx, struct kb_relay *r, kb_err *err);
+    void *ctx;
+};
+
+/* CREATE the container (it waits before exec) and set up its relay. */
+int kb_relay_create(struct kb_relay *r, struct kb_sandbox *sb, const char *id, const char *config,
+                    size_t len, const struct kb_run_io *io, kb_err *err);
+/* START it; writes io->pid_file. */
+int kb_relay_start(struct kb_relay *r, kb_err *err);
+/* Relay stdio and signals (and serve ctl, may be NULL) until the container exited and its
+ * output is out; *status as a shell reports it. */
+int kb_relay_wait(struct kb_relay *r, const struct kb_relay_ctl *ctl, int *status, kb_err *err);
+/* Release the relay (always, after kb_relay_create). */
+void kb_relay_fini(struct kb_relay *r);
 
 /* Create and start container id from config.json text; on success *status
  * is its exit status as a shell reports it (128+N when killed by N). */
