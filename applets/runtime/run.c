@@ -85,25 +85,6 @@ static int parse(int argc, char **argv, struct run_opts *o, kb_err *err)
     return 0;
 }
 
-/* Every signal a user may send us goes to the container instead; the
- * ones that report our own faults stay ours. */
-static int forwarded_signals(sigset_t *set, kb_err *err)
-{
-    static const int own[] = { SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS,
-                               SIGKILL, SIGSTOP };
-    int fd;
-
-    sigfillset(set);
-    for (size_t i = 0; i < KB_ARRAY_SIZE(own); i++)
-        sigdelset(set, own[i]);
-    if (sigprocmask(SIG_BLOCK, set, NULL) < 0)
-        return kb_error_errno(err, "block signals");
-    fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (fd < 0)
-        return kb_error_errno(err, "signalfd");
-    return fd;
-}
-
 static double ms(uint64_t from, uint64_t to)
 {
     return to > from ? (double)(to - from) / 1e6 : 0;
@@ -130,7 +111,6 @@ static int run(const struct rt_globals *g, const struct run_opts *o, int *status
     struct kb_tty tty = { .fd = -1 };
     struct kb_run_io io;
     struct kb_sandbox_opts so;
-    sigset_t set;
     size_t len;
     int r;
 
@@ -145,7 +125,7 @@ static int run(const struct rt_globals *g, const struct run_opts *o, int *status
         kb_spec_free(&spec);
         return kb_error_wrap(err, "%s", path);
     }
-    if ((sigfd = forwarded_signals(&set, err)) < 0) {
+    if ((sigfd = kb_relay_signalfd(err)) < 0) {
         kb_spec_free(&spec);
         return -1;
     }

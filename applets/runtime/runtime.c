@@ -31,15 +31,19 @@ struct verb {
 
 static const struct verb verbs[] = {
     { "check", runtime_check, "check that this host can run katabox sandboxes" },
+    { "create", runtime_create, "create a container in its own VM; it waits for start" },
+    { "delete", runtime_delete, "remove a stopped container (--force: any)" },
+    { "kill", runtime_kill, "send a signal to a container (default SIGTERM; --all)" },
     { "run", runtime_run, "create and run a container in its own VM, in the foreground" },
     { "spec", runtime_spec, "write a default config.json, as runc spec does" },
+    { "start", runtime_start, "start a created container" },
+    { "state", runtime_state, "print a container's state as runc's JSON" },
     { "version", cmd_version, "print the version report" },
 };
 
 /* runc's verbs that are not here yet */
 static const char *const later_verbs[] = {
-    "create", "delete", "events", "exec", "features", "kill", "list", "pause",
-    "ps", "resume", "start", "state", "update",
+    "events", "exec", "features", "list", "pause", "ps", "resume", "update",
 };
 
 static void usage(FILE *f)

@@ -89,7 +89,6 @@ static int forward_signals(struct kb_relay *r, kb_err *err)
     struct signalfd_siginfo si;
 
     while (read(r->io->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        struct kb_msg m = { .kind = KB_KIND_SIGNAL };
         int sig = (int)si.ssi_signo;
 
         if (sig == SIGCHLD || sig == SIGPIPE || sig == SIGURG)
@@ -99,17 +98,47 @@ static int forward_signals(struct kb_relay *r, kb_err *err)
                 return -1;
             continue;
         }
-        if (r->exited)
+        /* before start, the container waits and is not the signal's target yet */
+        if (r->exited || !r->started)
             continue;
-        m.u.signal = (struct kb_msg_signal){ .container_id = (char *)r->id, .exec_id = "",
-                                             .signal = (uint32_t)sig };
-        if (kb_agent_send(&r->sb->agent, KB_MSG_SIGNAL, &m, NULL, err) < 0)
+        if (kb_relay_signal(r, sig, 0, err) < 0)
             return -1;
     }
     return 0;
 }
 
-static int write_pid_file(const char *path, kb_err *err)
+int kb_relay_signalfd(kb_err *err)
+{
+    /* every signal a user may send goes to the container; the ones that
+     * report our own faults stay ours */
+    static const int own[] = { SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS,
+                               SIGKILL, SIGSTOP };
+    sigset_t set;
+    int fd;
+
+    sigfillset(&set);
+    for (size_t i = 0; i < KB_ARRAY_SIZE(own); i++)
+        sigdelset(&set, own[i]);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+        return kb_error_errno(err, "block signals");
+    fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0)
+        return kb_error_errno(err, "signalfd");
+    return fd;
+}
+
+int kb_relay_signal(struct kb_relay *r, int sig, int all, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_SIGNAL };
+
+    if (r->exited)
+        return kb_error(err, ESRCH, "container not running");
+    m.u.signal = (struct kb_msg_signal){ .container_id = (char *)r->id, .exec_id = "",
+                                         .signal = (uint32_t)sig, .all = all != 0 };
+    return kb_agent_send(&r->sb->agent, KB_MSG_SIGNAL, &m, NULL, err);
+}
+
+int kb_write_pid_file(const char *path, pid_t pid, kb_err *err)
 {
     char tmp[4096], buf[32];
     int fd, n;
@@ -120,7 +149,7 @@ static int write_pid_file(const char *path, kb_err *err)
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return kb_error_errno(err, "--pid-file: create %s", tmp);
-    n = snprintf(buf, sizeof buf, "%d", (int)getpid());
+    n = snprintf(buf, sizeof buf, "%d", (int)pid);
     if (kb_write_all(fd, buf, (size_t)n) < 0 || close(fd) < 0) {
         unlink(tmp);
         return kb_error_errno(err, "--pid-file: write %s", tmp);
@@ -178,7 +207,7 @@ int kb_relay_start(struct kb_relay *r, kb_err *err)
     kb_msg_free(&resp);
     r->started = 1;
     r->sb->t.started = kb_now_ns();
-    if (r->io->pid_file && write_pid_file(r->io->pid_file, err) < 0)
+    if (r->io->pid_file && kb_write_pid_file(r->io->pid_file, getpid(), err) < 0)
         return -1;
     return 0;
 }

@@ -5,6 +5,7 @@
 #define KB_SANDBOX_RUN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../err.h"
 #include "../proto/stream.h"
@@ -43,6 +44,12 @@ int kb_relay_start(struct kb_relay *r, kb_err *err);
 /* Relay stdio and signals (and serve ctl, may be NULL) until the container exited and its
  * output is out; *status as a shell reports it. */
 int kb_relay_wait(struct kb_relay *r, const struct kb_relay_ctl *ctl, int *status, kb_err *err);
+/* Forward SIGNAL sig to the container's init (or all its processes). */
+int kb_relay_signal(struct kb_relay *r, int sig, int all, kb_err *err);
+/* Block every signal a user may send and return a signalfd for them. */
+int kb_relay_signalfd(kb_err *err);
+/* Write pid to path whole (temp file, rename), as runc writes --pid-file. */
+int kb_write_pid_file(const char *path, pid_t pid, kb_err *err);
 /* Release the relay (always, after kb_relay_create). */
 void kb_relay_fini(struct kb_relay *r);
 

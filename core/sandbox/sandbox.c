@@ -166,9 +166,10 @@ int kb_sandbox_shutdown(struct kb_sandbox *sb, unsigned timeout_ms, kb_err *err)
     return 0;
 }
 
-static void remove_state(const char *dir)
+void kb_sandbox_remove_state(const char *dir)
 {
-    static const char *const files[] = { "agent.sock", "qmp.sock", "console.log", "state.json" };
+    static const char *const files[] = { "agent.sock", "qmp.sock", "console.log", "state.json",
+                                         "state.json.tmp", "ctl.sock" };
     char path[PATH_MAX];
 
     for (size_t i = 0; i < KB_ARRAY_SIZE(files); i++) {
@@ -197,7 +198,7 @@ void kb_sandbox_destroy(struct kb_sandbox *sb)
         kb_vm_destroy(&sb->vm);
     }
     sb->vm_started = 0;
-    if (sb->dir[0])
-        remove_state(sb->dir);
+    if (sb->dir[0] && !sb->keep_dir)
+        kb_sandbox_remove_state(sb->dir);
     sb->dir[0] = '\0';
 }

@@ -42,6 +42,7 @@ struct kb_sandbox {
     int vm_started;
     struct kb_agent agent;
     int agent_open;
+    int keep_dir;               /* destroy leaves the state dir (for `state` and `delete`) */
     char accel_note[256];       /* why TCG was chosen, for the log */
     struct {                    /* kb_now_ns() at each phase, for --debug and benchmarks */
         uint64_t start, ready, created, started, exited, stopped;
@@ -54,6 +55,8 @@ int kb_container_id_check(const char *id, kb_err *err);
 int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_err *err);
 /* Ask the agent to power off and wait for QEMU to exit. */
 int kb_sandbox_shutdown(struct kb_sandbox *sb, unsigned timeout_ms, kb_err *err);
+/* Remove a state dir and what katabox puts in it. */
+void kb_sandbox_remove_state(const char *dir);
 /* Stop QEMU if it still runs (QMP quit, then SIGKILL), close everything, remove the state dir. */
 void kb_sandbox_destroy(struct kb_sandbox *sb);
 

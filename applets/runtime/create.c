@@ -1,0 +1,132 @@
+/* kata-runtime create: runc's detached create. Forks the sandbox keeper
+ * (core/sandbox/keeper.c), which boots the VM and creates the container,
+ * and returns once the container waits for `start`, or with its error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../core/oci/spec.h"
+#include "../../core/sandbox/keeper.h"
+#include "../../core/sandbox/run.h"
+#include "../../core/util.h"
+#include "../../core/version.h"
+#include "runtime.h"
+
+static const char usage_text[] =
+    "usage: kata-runtime create [--bundle DIR] [--pid-file FILE] ID\n"
+    "Create container ID from the bundle in its own VM; it waits for `start`. The\n"
+    "--pid-file pid is the container's keeper: it relays the container's stdio (this\n"
+    "command's fds) and signals, and exits with the container's status.\n";
+
+int runtime_create(const struct rt_globals *g, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "bundle", required_argument, 0, 'b' },
+        { "pid-file", required_argument, 0, 'p' },
+        { "console-socket", required_argument, 0, 'c' },
+        { "preserve-fds", required_argument, 0, 'P' },
+        { "no-pivot", no_argument, 0, 'n' },
+        { "no-new-keyring", no_argument, 0, 'n' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    const char *bundle_arg = ".", *pid_file = NULL;
+    char bundle[PATH_MAX], path[PATH_MAX + 16], msg[1300];
+    _cleanup_free_ char *config = NULL;
+    struct kb_keeper_opts ko = { 0 };
+    struct kb_spec spec;
+    int c, ready[2];
+    size_t len, n = 0;
+    pid_t pid;
+    kb_err err;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'b': bundle_arg = optarg; break;
+        case 'p': pid_file = optarg; break;
+        case 'n': break;
+        case 'c':
+        case 'P':
+            kb_error(&err, ENOTSUP, "%s is not supported yet", argv[optind - 1]);
+            return rt_fail(g, "create", &err);
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            kb_error(&err, EINVAL, "unknown option '%s' (see --help)", argv[optind - 1]);
+            return rt_fail(g, "create", &err);
+        }
+    }
+    if (optind != argc - 1) {
+        kb_error(&err, EINVAL, "expected one container id");
+        return rt_fail(g, "create", &err);
+    }
+    ko.so = (struct kb_sandbox_opts){ .root = g->root, .id = argv[optind], .bundle = bundle,
+                                      .spec = &spec, .boot_timeout_ms = 60000,
+                                      .version = kb_version() };
+    if (kb_container_id_check(ko.so.id, &err) < 0)
+        return rt_fail(g, "create", &err);
+    if (!realpath(bundle_arg, bundle)) {
+        kb_error_errno(&err, "bundle %s", bundle_arg);
+        return rt_fail(g, "create", &err);
+    }
+    snprintf(path, sizeof path, "%s/config.json", bundle);
+    if (kb_read_file(path, KB_SPEC_MAX_BYTES, &config, &len, &err) < 0)
+        return rt_fail(g, "create", &err);
+    if (kb_spec_parse(config, len, &spec, &err) < 0) {
+        kb_spec_free(&spec);
+        kb_error_wrap(&err, "%s", path);
+        return rt_fail(g, "create", &err);
+    }
+    if (spec.process.terminal) {
+        kb_spec_free(&spec);
+        kb_error(&err, EINVAL, "cannot allocate tty if runc will detach without setting console socket");
+        return rt_fail(g, "create", &err);
+    }
+    if (pipe2(ready, O_CLOEXEC) < 0) {
+        kb_spec_free(&spec);
+        kb_error_errno(&err, "pipe");
+        return rt_fail(g, "create", &err);
+    }
+    ko.config = config;
+    ko.config_len = len;
+    ko.ready_fd = ready[1];
+    pid = fork();
+    if (pid == 0) {
+        close(ready[0]);
+        _exit(kb_keeper_main(&ko));
+    }
+    close(ready[1]);
+    kb_spec_free(&spec);
+    if (pid < 0) {
+        close(ready[0]);
+        kb_error_errno(&err, "fork the keeper");
+        return rt_fail(g, "create", &err);
+    }
+    while (n < sizeof msg - 1) {
+        ssize_t got = read(ready[0], msg + n, sizeof msg - 1 - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    close(ready[0]);
+    msg[n] = '\0';
+    if (strcmp(msg, "ok\n") != 0) {
+        waitpid(pid, NULL, 0);
+        kb_error(&err, 0, "%s", n ? msg : "the keeper died before the container was created");
+        return rt_fail(g, "create", &err);
+    }
+    if (pid_file && kb_write_pid_file(pid_file, pid, &err) < 0)
+        return rt_fail(g, "create", &err);
+    return 0;
+}

@@ -1,0 +1,183 @@
+/* kata-runtime start, state, kill, delete: commands on a created
+ * container, each a fresh process that finds the container by its state
+ * dir and talks to its keeper. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../../core/sandbox/keeper.h"
+#include "../../core/sandbox/sandbox.h"
+#include "../../core/sandbox/state.h"
+#include "../../core/util.h"
+#include "runtime.h"
+
+/* The one argument, the id, and its state; errors like runc's. */
+static int load(const struct rt_globals *g, int argc, char **argv, char *dir, size_t len,
+                struct kb_state *st, kb_err *err)
+{
+    if (optind >= argc)
+        return kb_error(err, EINVAL, "container id cannot be empty");
+    if (kb_container_id_check(argv[optind], err) < 0)
+        return -1;
+    snprintf(dir, len, "%s/%s", g->root, argv[optind]);
+    if (access(dir, F_OK) < 0)
+        return kb_error(err, ENOENT, "container %s does not exist", argv[optind]);
+    return kb_state_read(dir, st, err);
+}
+
+static void no_options(int argc, char **argv)
+{
+    opterr = 0;
+    optind = 1;
+    (void)argc;
+    (void)argv;
+}
+
+int runtime_start(const struct rt_globals *g, int argc, char **argv)
+{
+    char dir[PATH_MAX];
+    struct kb_state st;
+    kb_err err;
+    int r;
+
+    no_options(argc, argv);
+    if (load(g, argc, argv, dir, sizeof dir, &st, &err) < 0)
+        return rt_fail(g, "start", &err);
+    if (strcmp(st.status, "created") != 0) {
+        kb_error(&err, 0, "cannot start a container that has %s",
+                 strcmp(st.status, "running") == 0 ? "already been started" : "stopped");
+        kb_state_free(&st);
+        return rt_fail(g, "start", &err);
+    }
+    kb_state_free(&st);
+    r = kb_keeper_request(dir, "start", &err);
+    return r < 0 ? rt_fail(g, "start", &err) : 0;
+}
+
+int runtime_state(const struct rt_globals *g, int argc, char **argv)
+{
+    char dir[PATH_MAX], *text = NULL;
+    struct kb_state st;
+    kb_err err;
+
+    no_options(argc, argv);
+    if (load(g, argc, argv, dir, sizeof dir, &st, &err) < 0)
+        return rt_fail(g, "state", &err);
+    if (kb_state_format(&st, &text, &err) < 0) {
+        kb_state_free(&st);
+        return rt_fail(g, "state", &err);
+    }
+    fputs(text, stdout);
+    free(text);
+    kb_state_free(&st);
+    return 0;
+}
+
+static const struct { const char *name; int sig; } signal_names[] = {
+    { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+    { "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "IOT", SIGIOT }, { "BUS", SIGBUS },
+    { "FPE", SIGFPE }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+    { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+    { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+    { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG },
+    { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+    { "WINCH", SIGWINCH }, { "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+};
+
+/* "KILL", "SIGKILL", "9" (runc accepts all three) */
+static int parse_signal(const char *s)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+
+    if (*s && !*end)
+        return n > 0 && n <= 64 ? (int)n : -1;
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < KB_ARRAY_SIZE(signal_names); i++)
+        if (strcasecmp(signal_names[i].name, s) == 0)
+            return signal_names[i].sig;
+    return -1;
+}
+
+int runtime_kill(const struct rt_globals *g, int argc, char **argv)
+{
+    static const struct option longopts[] = { { "all", no_argument, 0, 'a' }, { 0, 0, 0, 0 } };
+    char dir[PATH_MAX], line[64];
+    struct kb_state st;
+    int all = 0, sig = SIGTERM, c;
+    kb_err err;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "a", longopts, NULL)) != -1) {
+        if (c != 'a') {
+            kb_error(&err, EINVAL, "unknown option '%s'", argv[optind - 1]);
+            return rt_fail(g, "kill", &err);
+        }
+        all = 1;
+    }
+    if (load(g, argc, argv, dir, sizeof dir, &st, &err) < 0)
+        return rt_fail(g, "kill", &err);
+    if (optind + 1 < argc && (sig = parse_signal(argv[optind + 1])) < 0) {
+        kb_state_free(&st);
+        kb_error(&err, EINVAL, "unknown signal \"%s\"", argv[optind + 1]);
+        return rt_fail(g, "kill", &err);
+    }
+    if (strcmp(st.status, "stopped") == 0) {
+        kb_state_free(&st);
+        kb_error(&err, 0, "container not running");
+        return rt_fail(g, "kill", &err);
+    }
+    kb_state_free(&st);
+    snprintf(line, sizeof line, "kill %d %d", sig, all);
+    return kb_keeper_request(dir, line, &err) < 0 ? rt_fail(g, "kill", &err) : 0;
+}
+
+int runtime_delete(const struct rt_globals *g, int argc, char **argv)
+{
+    static const struct option longopts[] = { { "force", no_argument, 0, 'f' }, { 0, 0, 0, 0 } };
+    char dir[PATH_MAX];
+    struct kb_state st;
+    int force = 0, c;
+    kb_err err;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f", longopts, NULL)) != -1) {
+        if (c != 'f') {
+            kb_error(&err, EINVAL, "unknown option '%s'", argv[optind - 1]);
+            return rt_fail(g, "delete", &err);
+        }
+        force = 1;
+    }
+    if (load(g, argc, argv, dir, sizeof dir, &st, &err) < 0) {
+        /* a state dir the keeper never finished: --force removes it */
+        if (force && err.errnum != ENOENT && dir[0]) {
+            kb_sandbox_remove_state(dir);
+            return 0;
+        }
+        return rt_fail(g, "delete", &err);
+    }
+    if (strcmp(st.status, "stopped") != 0) {
+        if (!force) {
+            kb_error(&err, 0, "cannot delete container %s that is not stopped: %s", st.id,
+                     st.status);
+            kb_state_free(&st);
+            return rt_fail(g, "delete", &err);
+        }
+        /* the keeper owns QEMU, which dies with it (PR_SET_PDEATHSIG) */
+        kill(st.pid, SIGKILL);
+        for (int i = 0; i < 500 && kb_pid_start_time(st.pid) == st.pid_start; i++)
+            usleep(10000);
+    }
+    kb_state_free(&st);
+    kb_sandbox_remove_state(dir);
+    return 0;
+}

@@ -1,0 +1,212 @@
+#include "keeper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../util.h"
+#include "run.h"
+#include "state.h"
+
+/* a command line: "start" or "kill SIGNAL ALL" */
+#define CTL_LINE_MAX 256
+
+struct keeper {
+    struct kb_sandbox sb;
+    struct kb_relay relay;
+    struct kb_state st;
+    char created[64];
+    int listen_fd;
+};
+
+static int set_status(struct keeper *k, const char *status, kb_err *err)
+{
+    k->st.status = (char *)status;
+    return kb_state_write(k->sb.dir, &k->st, err);
+}
+
+static int ctl_listen(const char *dir, kb_err *err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd;
+
+    if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "%s/" KB_CTL_SOCKET, dir) >=
+        sizeof sa.sun_path)
+        return kb_error(err, ENAMETOOLONG, "%s/" KB_CTL_SOCKET ": too long for a unix socket", dir);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return kb_error_errno(err, "control socket");
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 16) < 0) {
+        close(fd);
+        return kb_error_errno(err, "listen on %s", sa.sun_path);
+    }
+    return fd;
+}
+
+static void reply(int fd, const char *text)
+{
+    (void)!send(fd, text, strlen(text), MSG_NOSIGNAL);
+}
+
+static int execute(struct keeper *k, char *line, char *answer, size_t len, kb_err *err)
+{
+    kb_err why;
+    int sig, all;
+
+    if (strcmp(line, "start") == 0) {
+        if (k->relay.started)
+            return snprintf(answer, len, "error cannot start a container that has run\n"), 0;
+        if (kb_relay_start(&k->relay, &why) < 0) {
+            snprintf(answer, len, "error %s\n", why.msg);
+            return 0;
+        }
+        snprintf(answer, len, "ok\n");
+        return set_status(k, "running", err);
+    }
+    if (sscanf(line, "kill %d %d", &sig, &all) == 2 && sig > 0 && sig <= 64) {
+        if (kb_relay_signal(&k->relay, sig, all, &why) < 0)
+            snprintf(answer, len, "error %s\n", why.msg);
+        else
+            snprintf(answer, len, "ok\n");
+        return 0;
+    }
+    snprintf(answer, len, "error unknown keeper command\n");
+    return 0;
+}
+
+/* One client at a time, one line each: the clients are our own commands,
+ * and a stuck one is cut off after 2 s rather than stalling the relay. */
+static int on_ctl(void *ctx, struct kb_relay *r, kb_err *err)
+{
+    struct keeper *k = ctx;
+    struct timeval tv = { .tv_sec = 2 };
+    char line[CTL_LINE_MAX + 1], answer[1200];
+    size_t n = 0;
+    int fd = accept4(k->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+    (void)r;
+    if (fd < 0)
+        return 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (n < CTL_LINE_MAX) {
+        ssize_t got = read(fd, line + n, 1);
+        if (got <= 0 || line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = '\0';
+    if (execute(k, line, answer, sizeof answer, err) < 0) {
+        close(fd);
+        return -1;
+    }
+    reply(fd, answer);
+    close(fd);
+    return 0;
+}
+
+static void report(int fd, const char *text)
+{
+    if (fd >= 0)
+        (void)kb_write_all(fd, text, strlen(text));
+}
+
+int kb_keeper_main(const struct kb_keeper_opts *o)
+{
+    struct keeper k = { .listen_fd = -1 };
+    struct kb_run_io io = { .in = 0, .out = 1, .err = 2, .tty = -1 };
+    struct kb_relay_ctl ctl = { .ctx = &k, .on_ready = on_ctl };
+    int status = 1, relay_made = 0;
+    kb_err err;
+
+    /* its own session: the terminal `create` ran in is not the container's */
+    setsid();
+    io.sigfd = kb_relay_signalfd(&err);
+    if (io.sigfd < 0)
+        goto fail;
+    if (kb_sandbox_start(&k.sb, &o->so, &err) < 0)
+        goto fail;
+    relay_made = 1;
+    if (kb_relay_create(&k.relay, &k.sb, o->so.id, o->config, o->config_len, &io, &err) < 0)
+        goto fail;
+    if ((k.listen_fd = ctl_listen(k.sb.dir, &err)) < 0)
+        goto fail;
+    kb_rfc3339_now(k.created, sizeof k.created);
+    k.st = (struct kb_state){ .oci_version = o->so.spec->oci_version, .id = (char *)o->so.id,
+                              .bundle = (char *)o->so.bundle, .rootfs = k.sb.rootfs,
+                              .created = k.created, .owner = "", .pid = getpid(),
+                              .pid_start = kb_pid_start_time(getpid()),
+                              .annotations = o->so.spec->annotations };
+    if (set_status(&k, "created", &err) < 0)
+        goto fail;
+    /* from here the state dir outlives us, until `delete` */
+    k.sb.keep_dir = 1;
+    report(o->ready_fd, "ok\n");
+    close(o->ready_fd);
+    ctl.fd = k.listen_fd;
+    if (kb_relay_wait(&k.relay, &ctl, &status, &err) < 0) {
+        kb_error_print("kata-runtime", &err);
+        status = 1;
+    }
+    if (set_status(&k, "stopped", &err) < 0)
+        kb_error_print("kata-runtime", &err);
+    close(k.listen_fd);
+    if (kb_sandbox_shutdown(&k.sb, 10000, &err) < 0)
+        kb_error_print("kata-runtime", &err);
+    kb_relay_fini(&k.relay);
+    kb_sandbox_destroy(&k.sb);
+    return status;
+
+fail:
+    {
+        char msg[1200];
+        kb_error_str(&err, msg, sizeof msg);
+        report(o->ready_fd, msg);
+    }
+    if (k.listen_fd >= 0)
+        close(k.listen_fd);
+    if (relay_made)
+        kb_relay_fini(&k.relay);
+    kb_sandbox_destroy(&k.sb);
+    return 1;
+}
+
+int kb_keeper_request(const char *dir, const char *line, kb_err *err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct timeval tv = { .tv_sec = 70 };
+    char answer[1200];
+    size_t n = 0;
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return kb_error_errno(err, "control socket");
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/" KB_CTL_SOCKET, dir);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        return kb_error(err, ESRCH, "container not running");
+    /* START may take a while in an emulated guest; never forever */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (kb_write_all(fd, line, strlen(line)) < 0 || kb_write_all(fd, "\n", 1) < 0)
+        return kb_error_errno(err, "talk to the container's keeper");
+    while (n < sizeof answer - 1) {
+        ssize_t got = read(fd, answer + n, sizeof answer - 1 - n);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    answer[n] = '\0';
+    if (n && answer[n - 1] == '\n')
+        answer[--n] = '\0';
+    if (strcmp(answer, "ok") == 0)
+        return 0;
+    if (strncmp(answer, "error ", 6) == 0)
+        return kb_error(err, 0, "%s", answer + 6);
+    return kb_error(err, EPROTO, "the container's keeper did not answer");
+}

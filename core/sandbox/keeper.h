@@ -1,0 +1,32 @@
+/* The sandbox keeper: the process that owns a created container's VM
+ * between `create` and the container's exit, for runc's detached
+ * lifecycle. `create` forks it and returns once the container waits to be
+ * started; later commands talk to it over ctl.sock in the state dir; it
+ * relays the container's stdio (the fds `create` was given) and the
+ * signals it receives, and exits with the container's exit status, so a
+ * --pid-file reader (conmon) can wait on it. state.json outlives it until
+ * `delete`. See core/sandbox/KEEPER.md. */
+#ifndef KB_SANDBOX_KEEPER_H
+#define KB_SANDBOX_KEEPER_H
+
+#include <stddef.h>
+
+#include "../err.h"
+#include "sandbox.h"
+
+#define KB_CTL_SOCKET "ctl.sock"
+
+struct kb_keeper_opts {
+    struct kb_sandbox_opts so;
+    const char *config;         /* config.json text */
+    size_t config_len;
+    int ready_fd;               /* gets "ok\n", or the error, once created */
+};
+
+/* Run the keeper (in the forked child); returns the exit status for it. */
+int kb_keeper_main(const struct kb_keeper_opts *o);
+/* Send one command line to the keeper of state dir `dir`; its answer
+ * ("ok" or the error) decides the return. */
+int kb_keeper_request(const char *dir, const char *line, kb_err *err);
+
+#endif

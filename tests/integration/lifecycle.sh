@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# runc's detached lifecycle, command by command, for kata-runtime and
+# runc on the same bundle: create, state, start, kill, delete, and what
+# each refuses; the keeper and its QEMU killed leave nothing after delete.
+. "$(dirname "$0")/lib.bash"
+kr=$top/build/bin/kata-runtime
+root=$scratch/kr
+rroot=$scratch/runc
+bundle=$scratch/b
+mkdir -p "$bundle/rootfs/bin"
+cp /bin/busybox "$bundle/rootfs/bin/busybox"
+for a in sh echo sleep; do ln -s busybox "$bundle/rootfs/bin/$a"; done
+"$kr" spec -b "$bundle"
+jq '.process.terminal = false | .process.args = ["sh", "-c", "trap \"echo got TERM; exit 5\" TERM; echo started; while :; do sleep 0.1; done"]' \
+    "$bundle/config.json" >"$scratch/c" && mv "$scratch/c" "$bundle/config.json"
+
+# lifecycle NAME RUNTIME...: the whole sequence, one line per step, for diffing
+lifecycle() {
+    local id=$1; shift
+    local out=$scratch/$id.out
+    "$@" create -b "$bundle" --pid-file "$scratch/$id.pid" "$id" >"$out" 2>&1 </dev/null
+    echo "create: $?"
+    echo "state after create: $("$@" state "$id" | jq -r .status)"
+    jq -e '.id and .pid and .bundle and .rootfs and .created and (.owner == "")' \
+        <("$@" state "$id") >/dev/null && echo "state has runc's fields"
+    "$@" start "$id"; echo "start: $?"
+    "$@" start "$id" >/dev/null 2>&1; echo "second start: $?"
+    for _ in $(seq 300); do grep -q started "$out" && break; sleep 0.1; done
+    echo "state after start: $("$@" state "$id" | jq -r .status)"
+    "$@" delete "$id" >/dev/null 2>&1; echo "delete while running: $?"
+    "$@" kill "$id" TERM; echo "kill TERM: $?"
+    for _ in $(seq 300); do [ "$("$@" state "$id" | jq -r .status)" = stopped ] && break; sleep 0.1; done
+    echo "state after kill: $("$@" state "$id" | jq -r .status)"
+    grep -q "got TERM" "$out" && echo "the container saw TERM"
+    "$@" kill "$id" KILL >/dev/null 2>&1; echo "kill when stopped: $?"
+    "$@" delete "$id"; echo "delete: $?"
+    "$@" state "$id" >/dev/null 2>&1; echo "state after delete: $?"
+}
+
+kout=$(lifecycle k1 "$kr" --root "$root")
+printf '# %s\n' "$kout"
+if command -v runc >/dev/null; then
+    rout=$(lifecycle r1 runc --root "$rroot")
+    [ "$kout" = "$rout" ] && ok "create/state/start/kill/delete step by step as runc" \
+        || { not_ok "create/state/start/kill/delete step by step as runc"; diff <(echo "$rout") <(echo "$kout") | sed 's/^/#   /'; }
+else
+    [[ $kout == *"state after kill: stopped"* ]] && ok "lifecycle (runc not installed)" || not_ok "lifecycle"
+fi
+
+# the --pid-file process is the keeper: waitable, exits with the container's status
+"$kr" --root "$root" create -b "$bundle" --pid-file "$scratch/k2.pid" k2 </dev/null >"$scratch/k2.out" 2>&1
+kp=$(cat "$scratch/k2.pid")
+[ -n "$kp" ] && kill -0 "$kp" && ok "--pid-file names a live process after create" || not_ok "--pid-file names a live process after create"
+"$kr" --root "$root" start k2
+for _ in $(seq 300); do grep -q started "$scratch/k2.out" && break; sleep 0.1; done
+kill -TERM "$kp"
+for _ in $(seq 300); do kill -0 "$kp" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$kp" 2>/dev/null && grep -q "got TERM" "$scratch/k2.out" \
+    && ok "a signal to the keeper reaches the container, and the keeper ends with it" \
+    || not_ok "a signal to the keeper reaches the container, and the keeper ends with it"
+expect "kill of a stopped container is runc's error" 1 "container not running" "$kr" --root "$root" kill k2
+"$kr" --root "$root" delete k2
+
+# the keeper and QEMU killed under a running container: delete --force cleans up
+"$kr" --root "$root" create -b "$bundle" --pid-file "$scratch/k3.pid" k3 </dev/null >/dev/null 2>&1
+"$kr" --root "$root" start k3
+kill -KILL "$(cat "$scratch/k3.pid")"
+sleep 1
+expect "state of a container whose keeper died says stopped" 0 '"status": "stopped"' "$kr" --root "$root" state k3
+expect "delete --force removes it" 0 "" "$kr" --root "$root" delete --force k3
+"$kr" --root "$root" create -b "$bundle" k4 </dev/null >/dev/null 2>&1
+expect "delete of a created container without --force refuses" 1 "not stopped: created" "$kr" --root "$root" delete k4
+expect "kill with an unknown signal" 1 'unknown signal "FOO"' "$kr" --root "$root" kill k4 FOO
+expect "delete --force of a created container" 0 "" "$kr" --root "$root" delete --force k4
+expect "start of an unknown container" 1 "container nosuch does not exist" "$kr" --root "$root" start nosuch
+[ -z "$(ls -A "$root")" ] && ok "no state dir is left" || not_ok "no state dir is left: $(ls -A "$root")"
+sleep 0.5
+[ -z "$(qemu_left "$root")" ] && ok "no QEMU is left" || not_ok "no QEMU is left"
+done_testing
