@@ -34,6 +34,7 @@ static const struct verb verbs[] = {
     { "create", runtime_create, "create a container in its own VM; it waits for start" },
     { "delete", runtime_delete, "remove a stopped container (--force: any)" },
     { "kill", runtime_kill, "send a signal to a container (default SIGTERM; --all)" },
+    { "list", runtime_list, "list containers (-q: ids; --format json)" },
     { "run", runtime_run, "create and run a container in its own VM, in the foreground" },
     { "spec", runtime_spec, "write a default config.json, as runc spec does" },
     { "start", runtime_start, "start a created container" },
@@ -43,7 +44,7 @@ static const struct verb verbs[] = {
 
 /* runc's verbs that are not here yet */
 static const char *const later_verbs[] = {
-    "events", "exec", "features", "list", "pause", "ps", "resume", "update",
+    "events", "exec", "features", "pause", "ps", "resume", "update",
 };
 
 static void usage(FILE *f)

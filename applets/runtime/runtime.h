@@ -21,6 +21,7 @@ int rt_fail(const struct rt_globals *g, const char *verb, const kb_err *err);
 int runtime_check(const struct rt_globals *g, int argc, char **argv);
 int runtime_create(const struct rt_globals *g, int argc, char **argv);
 int runtime_delete(const struct rt_globals *g, int argc, char **argv);
+int runtime_list(const struct rt_globals *g, int argc, char **argv);
 int runtime_kill(const struct rt_globals *g, int argc, char **argv);
 int runtime_start(const struct rt_globals *g, int argc, char **argv);
 int runtime_state(const struct rt_globals *g, int argc, char **argv);

@@ -21,6 +21,9 @@ lifecycle() {
     "$@" create -b "$bundle" --pid-file "$scratch/$id.pid" "$id" >"$out" 2>&1 </dev/null
     echo "create: $?"
     echo "state after create: $("$@" state "$id" | jq -r .status)"
+    echo "list -q: $("$@" list -q)"
+    echo "list json: $("$@" list --format json | jq -c '[.[] | {id, status, owner}]')"
+    echo "list table: $("$@" list | awk 'NR == 1 {print} NR == 2 {print $1, $3, $6}')"
     jq -e '.id and .pid and .bundle and .rootfs and .created and (.owner == "")' \
         <("$@" state "$id") >/dev/null && echo "state has runc's fields"
     "$@" start "$id"; echo "start: $?"
@@ -35,6 +38,7 @@ lifecycle() {
     "$@" kill "$id" KILL >/dev/null 2>&1; echo "kill when stopped: $?"
     "$@" delete "$id"; echo "delete: $?"
     "$@" state "$id" >/dev/null 2>&1; echo "state after delete: $?"
+    echo "list after delete: $("$@" list --format json)"
 }
 
 kout=$(lifecycle k1 "$kr" --root "$root")
