@@ -41,10 +41,10 @@ lifecycle() {
     echo "list after delete: $("$@" list --format json)"
 }
 
-kout=$(lifecycle k1 "$kr" --root "$root")
+kout=$(lifecycle k1 "$kr" --root "$root" | sed 's/\bk1\b/ID/g')
 printf '# %s\n' "$kout"
 if command -v runc >/dev/null; then
-    rout=$(lifecycle r1 runc --root "$rroot")
+    rout=$(lifecycle r1 runc --root "$rroot" | sed 's/\br1\b/ID/g')
     [ "$kout" = "$rout" ] && ok "create/state/start/kill/delete step by step as runc" \
         || { not_ok "create/state/start/kill/delete step by step as runc"; diff <(echo "$rout") <(echo "$kout") | sed 's/^/#   /'; }
 else
