@@ -84,13 +84,19 @@ ASAN_OBJS := $(ASAN_CORE:%.c=build/asan-obj/%.o)
 FUZZ_OBJS := $(ASAN_CORE:%.c=build/fuzz-obj/%.o)
 FUZZFLAGS := -Wno-unknown-warning-option -O1 -g
 
-unit: $(UNIT_BINS)
+TOOL_BINS := $(patsubst tests/tools/%.c,build/tests/tools/%,$(wildcard tests/tools/*.c))
+unit: $(UNIT_BINS) $(TOOL_BINS)
 asan: $(ASAN_BINS)
 fuzz: $(FUZZ_BINS)
 
 build/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(CORE_OBJS)
 	@mkdir -p $(@D)
 	$(CC_MUSL) $(BASEFLAGS) $(CFLAGS) $(DEPINC) $(LDFLAGS_STATIC) -o $@ $< $(CORE_OBJS) $(DEPLIBS)
+
+# small programs the integration tests drive the runtime with
+build/tests/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC_MUSL) $(BASEFLAGS) $(CFLAGS) $(LDFLAGS_STATIC) -o $@ $<
 
 build/asan-obj/%.o: %.c build/gen/buildinfo.h
 	@mkdir -p $(@D)

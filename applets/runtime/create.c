@@ -24,77 +24,44 @@ static const char usage_text[] =
     "--pid-file pid is the container's keeper: it relays the container's stdio (this\n"
     "command's fds) and signals, and exits with the container's status.\n";
 
-int runtime_create(const struct rt_globals *g, int argc, char **argv)
+int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_err *err)
 {
-    static const struct option longopts[] = {
-        { "bundle", required_argument, 0, 'b' },
-        { "pid-file", required_argument, 0, 'p' },
-        { "console-socket", required_argument, 0, 'c' },
-        { "preserve-fds", required_argument, 0, 'P' },
-        { "no-pivot", no_argument, 0, 'n' },
-        { "no-new-keyring", no_argument, 0, 'n' },
-        { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
-    };
-    const char *bundle_arg = ".", *pid_file = NULL;
     char bundle[PATH_MAX], path[PATH_MAX + 16], msg[1300];
     _cleanup_free_ char *config = NULL;
     struct kb_keeper_opts ko = { 0 };
     struct kb_spec spec;
-    int c, ready[2];
+    int ready[2];
     size_t len, n = 0;
     pid_t pid;
-    kb_err err;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "b:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'b': bundle_arg = optarg; break;
-        case 'p': pid_file = optarg; break;
-        case 'n': break;
-        case 'c':
-        case 'P':
-            kb_error(&err, ENOTSUP, "%s is not supported yet", argv[optind - 1]);
-            return rt_fail(g, "create", &err);
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        default:
-            kb_error(&err, EINVAL, "unknown option '%s' (see --help)", argv[optind - 1]);
-            return rt_fail(g, "create", &err);
-        }
-    }
-    if (optind != argc - 1) {
-        kb_error(&err, EINVAL, "expected one container id");
-        return rt_fail(g, "create", &err);
-    }
-    ko.so = (struct kb_sandbox_opts){ .root = g->root, .id = argv[optind], .bundle = bundle,
+    ko.so = (struct kb_sandbox_opts){ .root = g->root, .id = co->id, .bundle = bundle,
                                       .spec = &spec, .boot_timeout_ms = 60000,
                                       .version = kb_version() };
-    if (kb_container_id_check(ko.so.id, &err) < 0)
-        return rt_fail(g, "create", &err);
-    if (!realpath(bundle_arg, bundle)) {
-        kb_error_errno(&err, "bundle %s", bundle_arg);
-        return rt_fail(g, "create", &err);
-    }
+    ko.console_socket = co->console_socket;
+    if (kb_container_id_check(co->id, err) < 0)
+        return -1;
+    if (!realpath(co->bundle, bundle))
+        return kb_error_errno(err, "bundle %s", co->bundle);
     snprintf(path, sizeof path, "%s/config.json", bundle);
-    if (kb_read_file(path, KB_SPEC_MAX_BYTES, &config, &len, &err) < 0)
-        return rt_fail(g, "create", &err);
-    if (kb_spec_parse(config, len, &spec, &err) < 0) {
+    if (kb_read_file(path, KB_SPEC_MAX_BYTES, &config, &len, err) < 0)
+        return -1;
+    if (kb_spec_parse(config, len, &spec, err) < 0) {
         kb_spec_free(&spec);
-        kb_error_wrap(&err, "%s", path);
-        return rt_fail(g, "create", &err);
+        return kb_error_wrap(err, "%s", path);
     }
-    if (spec.process.terminal) {
+    if (spec.process.terminal && !co->console_socket) {
         kb_spec_free(&spec);
-        kb_error(&err, EINVAL, "cannot allocate tty if runc will detach without setting console socket");
-        return rt_fail(g, "create", &err);
+        return kb_error(err, EINVAL, "cannot allocate tty if runc will detach without setting "
+                                     "console socket");
+    }
+    if (!spec.process.terminal && co->console_socket) {
+        kb_spec_free(&spec);
+        return kb_error(err, EINVAL, "cannot use console socket if runc will not detach or "
+                                     "allocate tty");
     }
     if (pipe2(ready, O_CLOEXEC) < 0) {
         kb_spec_free(&spec);
-        kb_error_errno(&err, "pipe");
-        return rt_fail(g, "create", &err);
+        return kb_error_errno(err, "pipe");
     }
     ko.config = config;
     ko.config_len = len;
@@ -108,8 +75,7 @@ int runtime_create(const struct rt_globals *g, int argc, char **argv)
     kb_spec_free(&spec);
     if (pid < 0) {
         close(ready[0]);
-        kb_error_errno(&err, "fork the keeper");
-        return rt_fail(g, "create", &err);
+        return kb_error_errno(err, "fork the keeper");
     }
     while (n < sizeof msg - 1) {
         ssize_t got = read(ready[0], msg + n, sizeof msg - 1 - n);
@@ -123,10 +89,54 @@ int runtime_create(const struct rt_globals *g, int argc, char **argv)
     msg[n] = '\0';
     if (strcmp(msg, "ok\n") != 0) {
         waitpid(pid, NULL, 0);
-        kb_error(&err, 0, "%s", n ? msg : "the keeper died before the container was created");
+        return kb_error(err, 0, "%s", n ? msg : "the keeper died before the container was created");
+    }
+    if (co->pid_file && kb_write_pid_file(co->pid_file, pid, err) < 0)
+        return -1;
+    return 0;
+}
+
+int runtime_create(const struct rt_globals *g, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "bundle", required_argument, 0, 'b' },
+        { "pid-file", required_argument, 0, 'p' },
+        { "console-socket", required_argument, 0, 'c' },
+        { "preserve-fds", required_argument, 0, 'P' },
+        { "no-pivot", no_argument, 0, 'n' },
+        { "no-new-keyring", no_argument, 0, 'n' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    struct rt_create_opts co = { .bundle = "." };
+    kb_err err;
+    int c;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'b': co.bundle = optarg; break;
+        case 'p': co.pid_file = optarg; break;
+        case 'c': co.console_socket = optarg; break;
+        case 'n': break;
+        case 'P':
+            if (strcmp(optarg, "0") == 0)
+                break;
+            kb_error(&err, ENOTSUP, "--preserve-fds is not supported yet");
+            return rt_fail(g, "create", &err);
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            kb_error(&err, EINVAL, "unknown option '%s' (see --help)", argv[optind - 1]);
+            return rt_fail(g, "create", &err);
+        }
+    }
+    if (optind != argc - 1) {
+        kb_error(&err, EINVAL, "expected one container id");
         return rt_fail(g, "create", &err);
     }
-    if (pid_file && kb_write_pid_file(pid_file, pid, &err) < 0)
-        return rt_fail(g, "create", &err);
-    return 0;
+    co.id = argv[optind];
+    return rt_create(g, &co, &err) < 0 ? rt_fail(g, "create", &err) : 0;
 }

@@ -13,6 +13,7 @@
 
 #include "../../core/hypervisor/accel.h"
 #include "../../core/oci/spec.h"
+#include "../../core/sandbox/keeper.h"
 #include "../../core/sandbox/run.h"
 #include "../../core/sandbox/sandbox.h"
 #include "../../core/tty.h"
@@ -21,17 +22,20 @@
 #include "runtime.h"
 
 struct run_opts {
-    const char *bundle, *pid_file, *id;
+    const char *bundle, *pid_file, *id, *console_socket;
+    int detach;
 };
 
 static const char usage_text[] =
-    "usage: kata-runtime run [--bundle DIR] [--pid-file FILE] ID\n"
+    "usage: kata-runtime run [--bundle DIR] [--pid-file FILE] [-d [--console-socket SOCK]] ID\n"
     "Create and run container ID from the bundle DIR (default: .) in its own VM, in the\n"
     "foreground: stdio is relayed, signals are forwarded, and the exit status is the\n"
     "container's (128+N when a signal N killed it). The VM is gone when this returns.\n"
     "  -b, --bundle DIR      the bundle (config.json and its root.path)\n"
     "  --pid-file FILE       write the pid of this process, which relays signals to the\n"
     "                        container and exits with its status\n"
+    "  -d, --detach          create and start, and return (as create + start)\n"
+    "  --console-socket SOCK with -d and process.terminal: send the pty master there\n"
     "  --no-pivot, --no-new-keyring, --no-subreaper   accepted (no meaning in a VM)\n";
 
 static int parse(int argc, char **argv, struct run_opts *o, kb_err *err)
@@ -64,8 +68,12 @@ static int parse(int argc, char **argv, struct run_opts *o, kb_err *err)
             break;
         case 'n':
             break;
-        case 'c':
         case 'd':
+            o->detach = 1;
+            break;
+        case 'c':
+            o->console_socket = optarg;
+            break;
         case 'P':
         case 'k':
             return kb_error(err, ENOTSUP, "%s is not supported yet (only foreground runs)",
@@ -167,6 +175,20 @@ int runtime_run(const struct rt_globals *g, int argc, char **argv)
 
     if (parse(argc, argv, &o, &err) < 0)
         return rt_fail(g, "run", &err);
+    if (o.detach) {
+        /* create, then start: the keeper runs on, as runc run -d leaves the container */
+        struct rt_create_opts co = { .bundle = o.bundle, .pid_file = o.pid_file,
+                                     .console_socket = o.console_socket, .id = o.id };
+        char dir[4200];
+        if (rt_create(g, &co, &err) < 0)
+            return rt_fail(g, "run", &err);
+        snprintf(dir, sizeof dir, "%s/%s", g->root, o.id);
+        return kb_keeper_request(dir, "start", &err) < 0 ? rt_fail(g, "run", &err) : 0;
+    }
+    if (o.console_socket) {
+        kb_error(&err, EINVAL, "--console-socket needs --detach (the terminal is this one otherwise)");
+        return rt_fail(g, "run", &err);
+    }
     if (run(g, &o, &status, &err) < 0)
         return rt_fail(g, "run", &err);
     return status;

@@ -15,6 +15,12 @@ struct rt_globals {
     int debug;
 };
 
+struct rt_create_opts {
+    const char *bundle, *pid_file, *console_socket, *id;
+};
+
+/* create's work, shared with run --detach: fork the keeper, wait until created. */
+int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_err *err);
 /* Print err as "katabox: kata-runtime: VERB: ..." and log it to --log; returns 1. */
 int rt_fail(const struct rt_globals *g, const char *verb, const kb_err *err);
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -112,6 +114,50 @@ static int on_ctl(void *ctx, struct kb_relay *r, kb_err *err)
     return 0;
 }
 
+/* process.terminal under create: the guest has the container's pty; here
+ * a host pty stands for it. Its master goes to --console-socket (SCM_RIGHTS,
+ * the pty's name as payload, as runc sends it); the keeper keeps the slave,
+ * raw (the guest's pty does the line discipline), as its controlling
+ * terminal, so a resize of the master reaches it as SIGWINCH. */
+static int console_pty(const char *socket_path, int *slave, kb_err *err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char name[64], cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+    struct iovec iov;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                         .msg_controllen = sizeof cbuf };
+    struct cmsghdr *cm;
+    struct termios t;
+    _cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    _cleanup_close_ int s = -1, sock = -1;
+
+    if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof name) != 0)
+        return kb_error_errno(err, "--console-socket: allocate a pty");
+    s = open(name, O_RDWR | O_CLOEXEC);
+    if (s < 0)
+        return kb_error_errno(err, "--console-socket: open %s", name);
+    if (tcgetattr(s, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(s, TCSANOW, &t);
+    }
+    ioctl(s, TIOCSCTTY, 0);
+    if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "%s", socket_path) >= sizeof sa.sun_path)
+        return kb_error(err, ENAMETOOLONG, "--console-socket %s", socket_path);
+    sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof sa) < 0)
+        return kb_error_errno(err, "--console-socket: connect to %s", socket_path);
+    iov = (struct iovec){ name, strlen(name) };
+    cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &m, sizeof(int));
+    if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+        return kb_error_errno(err, "--console-socket: send the pty to %s", socket_path);
+    *slave = kb_steal_fd(&s);
+    return 0;
+}
+
 static void report(int fd, const char *text)
 {
     if (fd >= 0)
@@ -124,6 +170,7 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
     struct kb_run_io io = { .in = 0, .out = 1, .err = 2, .tty = -1 };
     struct kb_relay_ctl ctl = { .ctx = &k, .on_ready = on_ctl };
     int status = 1, relay_made = 0;
+    _cleanup_close_ int console = -1;
     kb_err err;
 
     /* its own session: the terminal `create` ran in is not the container's */
@@ -131,6 +178,12 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
     io.sigfd = kb_relay_signalfd(&err);
     if (io.sigfd < 0)
         goto fail;
+    if (o->console_socket) {
+        if (console_pty(o->console_socket, &console, &err) < 0)
+            goto fail;
+        io = (struct kb_run_io){ .in = console, .out = console, .err = console, .terminal = 1,
+                                 .tty = console, .sigfd = io.sigfd };
+    }
     if (kb_sandbox_start(&k.sb, &o->so, &err) < 0)
         goto fail;
     relay_made = 1;

@@ -21,6 +21,7 @@ struct kb_keeper_opts {
     const char *config;         /* config.json text */
     size_t config_len;
     int ready_fd;               /* gets "ok\n", or the error, once created */
+    const char *console_socket; /* process.terminal: where the pty master goes, as runc */
 };
 
 /* Run the keeper (in the forked child); returns the exit status for it. */

@@ -77,6 +77,30 @@ expect "delete of a created container without --force refuses" 1 "not stopped: c
 expect "kill with an unknown signal" 1 'unknown signal "FOO"' "$kr" --root "$root" kill k4 FOO
 expect "delete --force of a created container" 0 "" "$kr" --root "$root" delete --force k4
 expect "start of an unknown container" 1 "container nosuch does not exist" "$kr" --root "$root" start nosuch
+# run -d, and a terminal through --console-socket (what conmon does)
+"$kr" --root "$root" run -d -b "$bundle" --pid-file "$scratch/k5.pid" k5 </dev/null >"$scratch/k5.out" 2>&1
+rc=$?
+for _ in $(seq 300); do grep -q started "$scratch/k5.out" && break; sleep 0.1; done
+[ $rc = 0 ] && [ "$("$kr" --root "$root" state k5 | jq -r .status)" = running ] \
+    && ok "run -d returns with the container running" || not_ok "run -d returns with the container running (exit $rc)"
+"$kr" --root "$root" delete --force k5
+jq '.process.terminal = true | .process.args = ["sh", "-c", "stty size; echo done"]' "$bundle/config.json" >"$scratch/t.json"
+cp "$bundle/config.json" "$scratch/plain.json"
+cp "$scratch/t.json" "$bundle/config.json"
+expect "a terminal without --console-socket is runc's error" 1 "cannot allocate tty if runc will detach without setting console socket" \
+    "$kr" --root "$root" create -b "$bundle" k6
+"$top/build/tests/tools/recvtty" "$scratch/cs.sock" 30 100 </dev/null >"$scratch/tty.out" 2>&1 &
+recv=$!
+for _ in $(seq 50); do [ -S "$scratch/cs.sock" ] && break; sleep 0.1; done
+"$kr" --root "$root" run -d --console-socket "$scratch/cs.sock" -b "$bundle" k6
+for _ in $(seq 300); do kill -0 $recv 2>/dev/null || break; sleep 0.1; done
+kill $recv 2>/dev/null; wait $recv 2>/dev/null
+o=$(tr -d '\r' <"$scratch/tty.out")
+[[ $o == *"30 100"*done* ]] && ok "--console-socket gets the pty master; its size reaches the container" \
+    || not_ok "--console-socket gets the pty master; its size reaches the container: '$o'"
+"$kr" --root "$root" delete --force k6
+cp "$scratch/plain.json" "$bundle/config.json"
+
 [ -z "$(ls -A "$root")" ] && ok "no state dir is left" || not_ok "no state dir is left: $(ls -A "$root")"
 sleep 0.5
 [ -z "$(qemu_left "$root")" ] && ok "no QEMU is left" || not_ok "no QEMU is left"
