@@ -2,6 +2,7 @@
  * container, each a fresh process that finds the container by its state
  * dir and talks to its keeper. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "../../core/sandbox/keeper.h"
@@ -17,15 +19,23 @@
 #include "../../core/util.h"
 #include "runtime.h"
 
-/* The one argument, the id, and its state; errors like runc's. */
+/* The one argument, the id, and its state; errors like runc's. Commands
+ * on one container are serialised by an exclusive flock on its state dir,
+ * held in *lock until the command ends (a delete that won the race leaves
+ * an unlinked dir: the loser then finds no state and says so). */
 static int load(const struct rt_globals *g, int argc, char **argv, char *dir, size_t len,
-                struct kb_state *st, kb_err *err)
+                struct kb_state *st, int *lock, kb_err *err)
 {
     if (optind >= argc)
         return kb_error(err, EINVAL, "container id cannot be empty");
     if (kb_container_id_check(argv[optind], err) < 0)
         return -1;
     snprintf(dir, len, "%s/%s", g->root, argv[optind]);
+    *lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*lock < 0)
+        return kb_error(err, ENOENT, "container %s does not exist", argv[optind]);
+    if (flock(*lock, LOCK_EX) < 0)
+        return kb_error_errno(err, "lock %s", dir);
     if (access(dir, F_OK) < 0)
         return kb_error(err, ENOENT, "container %s does not exist", argv[optind]);
     return kb_state_read(dir, st, err);
@@ -43,11 +53,12 @@ int runtime_start(const struct rt_globals *g, int argc, char **argv)
 {
     char dir[PATH_MAX];
     struct kb_state st;
+    _cleanup_close_ int lock = -1;
     kb_err err;
     int r;
 
     no_options(argc, argv);
-    if (load(g, argc, argv, dir, sizeof dir, &st, &err) < 0)
+    if (load(g, argc, argv, dir, sizeof dir, &st, &lock, &err) < 0)
         return rt_fail(g, "start", &err);
     if (strcmp(st.status, "created") != 0) {
         kb_error(&err, 0, "cannot start a container that has %s",
@@ -64,10 +75,11 @@ int runtime_state(const struct rt_globals *g, int argc, char **argv)
 {
     char dir[PATH_MAX], *text = NULL;
     struct kb_state st;
+    _cleanup_close_ int lock = -1;
     kb_err err;
 
     no_options(argc, argv);
-    if (load(g, argc, argv, dir, sizeof dir, &st, &err) < 0)
+    if (load(g, argc, argv, dir, sizeof dir, &st, &lock, &err) < 0)
         return rt_fail(g, "state", &err);
     if (kb_state_format(&st, &text, &err) < 0) {
         kb_state_free(&st);
@@ -111,6 +123,7 @@ int runtime_kill(const struct rt_globals *g, int argc, char **argv)
     static const struct option longopts[] = { { "all", no_argument, 0, 'a' }, { 0, 0, 0, 0 } };
     char dir[PATH_MAX], line[64];
     struct kb_state st;
+    _cleanup_close_ int lock = -1;
     int all = 0, sig = SIGTERM, c;
     kb_err err;
 
@@ -123,7 +136,7 @@ int runtime_kill(const struct rt_globals *g, int argc, char **argv)
         }
         all = 1;
     }
-    if (load(g, argc, argv, dir, sizeof dir, &st, &err) < 0)
+    if (load(g, argc, argv, dir, sizeof dir, &st, &lock, &err) < 0)
         return rt_fail(g, "kill", &err);
     if (optind + 1 < argc && (sig = parse_signal(argv[optind + 1])) < 0) {
         kb_state_free(&st);
@@ -143,8 +156,9 @@ int runtime_kill(const struct rt_globals *g, int argc, char **argv)
 int runtime_delete(const struct rt_globals *g, int argc, char **argv)
 {
     static const struct option longopts[] = { { "force", no_argument, 0, 'f' }, { 0, 0, 0, 0 } };
-    char dir[PATH_MAX];
+    char dir[PATH_MAX] = "";
     struct kb_state st;
+    _cleanup_close_ int lock = -1;
     int force = 0, c;
     kb_err err;
 
@@ -157,7 +171,7 @@ int runtime_delete(const struct rt_globals *g, int argc, char **argv)
         }
         force = 1;
     }
-    if (load(g, argc, argv, dir, sizeof dir, &st, &err) < 0) {
+    if (load(g, argc, argv, dir, sizeof dir, &st, &lock, &err) < 0) {
         /* a state dir the keeper never finished: --force removes it */
         if (force && err.errnum != ENOENT && dir[0]) {
             kb_sandbox_remove_state(dir);

@@ -77,6 +77,18 @@ expect "delete of a created container without --force refuses" 1 "not stopped: c
 expect "kill with an unknown signal" 1 'unknown signal "FOO"' "$kr" --root "$root" kill k4 FOO
 expect "delete --force of a created container" 0 "" "$kr" --root "$root" delete --force k4
 expect "start of an unknown container" 1 "container nosuch does not exist" "$kr" --root "$root" start nosuch
+# concurrent commands on one container are serialised: of 5 starts, one wins
+"$kr" --root "$root" create -b "$bundle" k7 </dev/null >/dev/null 2>&1
+for i in 1 2 3 4 5; do ("$kr" --root "$root" start k7 >/dev/null 2>&1; echo $? >"$scratch/start.$i") & done
+wait
+[ "$(cat "$scratch"/start.* | sort | tr '\n' ' ')" = "0 1 1 1 1 " ] \
+    && ok "five concurrent starts: exactly one succeeds" \
+    || not_ok "five concurrent starts: exactly one succeeds ($(cat "$scratch"/start.* | tr '\n' ' '))"
+"$kr" --root "$root" delete --force k7 &
+"$kr" --root "$root" delete --force k7 2>/dev/null &
+wait
+[ ! -e "$root/k7" ] && ok "two concurrent deletes leave nothing" || not_ok "two concurrent deletes leave nothing"
+
 # run -d, and a terminal through --console-socket (what conmon does)
 "$kr" --root "$root" run -d -b "$bundle" --pid-file "$scratch/k5.pid" k5 </dev/null >"$scratch/k5.out" 2>&1
 rc=$?
