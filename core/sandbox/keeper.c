@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -169,12 +170,20 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
     struct keeper k = { .listen_fd = -1 };
     struct kb_run_io io = { .in = 0, .out = 1, .err = 2, .tty = -1 };
     struct kb_relay_ctl ctl = { .ctx = &k, .on_ready = on_ctl };
-    int status = 1, relay_made = 0;
+    int status = 1, relay_made = 0, ready = o->ready_fd;
     _cleanup_close_ int console = -1;
     kb_err err;
 
     /* its own session: the terminal `create` ran in is not the container's */
     setsid();
+    /* nothing of the caller's but stdio (the container's) and the pipe to
+     * create: an engine's other pipes must not stay open for the container's life */
+    if (ready != 3) {
+        if (dup3(ready, 3, O_CLOEXEC) < 0)
+            return 1;
+        ready = 3;
+    }
+    syscall(SYS_close_range, 4u, ~0u, 0u);
     io.sigfd = kb_relay_signalfd(&err);
     if (io.sigfd < 0)
         goto fail;
@@ -201,8 +210,8 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
         goto fail;
     /* from here the state dir outlives us, until `delete` */
     k.sb.keep_dir = 1;
-    report(o->ready_fd, "ok\n");
-    close(o->ready_fd);
+    report(ready, "ok\n");
+    close(ready);
     ctl.fd = k.listen_fd;
     if (kb_relay_wait(&k.relay, &ctl, &status, &err) < 0) {
         kb_error_print("kata-runtime", &err);
@@ -221,7 +230,7 @@ fail:
     {
         char msg[1200];
         kb_error_str(&err, msg, sizeof msg);
-        report(o->ready_fd, msg);
+        report(ready, msg);
     }
     if (k.listen_fd >= 0)
         close(k.listen_fd);
