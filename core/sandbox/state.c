@@ -47,7 +47,15 @@ void kb_rfc3339_now(char *buf, size_t len)
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%09ldZ", sec, ts.tv_nsec);
+    char frac[16];
+    int n = snprintf(frac, sizeof frac, ".%09ld", ts.tv_nsec);
+
+    /* Go's RFC3339Nano, which runc prints: no trailing zeros, no lone dot */
+    while (n > 1 && frac[n - 1] == '0')
+        frac[--n] = '\0';
+    if (n == 1)
+        frac[0] = '\0';
+    snprintf(buf, len, "%s%sZ", sec, frac);
 }
 
 static void gen_str(yajl_gen g, const char *key, const char *val)

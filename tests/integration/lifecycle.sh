@@ -23,7 +23,7 @@ lifecycle() {
     echo "state after create: $("$@" state "$id" | jq -r .status)"
     echo "list -q: $("$@" list -q)"
     echo "list json: $("$@" list --format json | jq -c '[.[] | {id, status, owner}]')"
-    echo "list table: $("$@" list | awk 'NR == 1 {print} NR == 2 {print $1, $3, $6}')"
+    echo "list table: $("$@" list | awk 'NR == 1 {print $1, $2, $3, $4, $5, $6} NR == 2 {print $1, $3, $6}')"
     jq -e '.id and .pid and .bundle and .rootfs and .created and (.owner == "")' \
         <("$@" state "$id") >/dev/null && echo "state has runc's fields"
     "$@" start "$id"; echo "start: $?"
@@ -77,6 +77,18 @@ expect "delete of a created container without --force refuses" 1 "not stopped: c
 expect "kill with an unknown signal" 1 'unknown signal "FOO"' "$kr" --root "$root" kill k4 FOO
 expect "delete --force of a created container" 0 "" "$kr" --root "$root" delete --force k4
 expect "start of an unknown container" 1 "container nosuch does not exist" "$kr" --root "$root" start nosuch
+# kill --all reaches every process of the container, not only its init
+cp "$bundle/config.json" "$scratch/keep.json"
+jq '.process.args = ["sh", "-c", "sleep 1000 & sleep 1000 & echo started; wait"]' "$scratch/keep.json" >"$bundle/config.json"
+"$kr" --root "$root" run -d -b "$bundle" --pid-file "$scratch/k8.pid" k8 </dev/null >"$scratch/k8.out" 2>&1
+for _ in $(seq 300); do grep -q started "$scratch/k8.out" && break; sleep 0.1; done
+"$kr" --root "$root" kill --all k8 TERM
+for _ in $(seq 300); do [ "$("$kr" --root "$root" state k8 | jq -r .status)" = stopped ] && break; sleep 0.1; done
+expect "kill --all TERM ends the children, so their init (which ignores TERM) stops too" 0 '"status": "stopped"' \
+    "$kr" --root "$root" state k8
+"$kr" --root "$root" delete k8
+cp "$scratch/keep.json" "$bundle/config.json"
+
 # concurrent commands on one container are serialised: of 5 starts, one wins
 "$kr" --root "$root" create -b "$bundle" k7 </dev/null >/dev/null 2>&1
 for i in 1 2 3 4 5; do ("$kr" --root "$root" start k7 >/dev/null 2>&1; echo $? >"$scratch/start.$i") & done
