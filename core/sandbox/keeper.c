@@ -59,6 +59,24 @@ static void reply(int fd, const char *text)
     (void)!send(fd, text, strlen(text), MSG_NOSIGNAL);
 }
 
+/* "kill SIG ALL" (without scanf: it would pull all of stdio's scanning in) */
+static int parse_kill(const char *line, int *sig, int *all)
+{
+    char *end;
+    long v;
+
+    if (strncmp(line, "kill ", 5) != 0)
+        return 0;
+    v = strtol(line + 5, &end, 10);
+    if (end == line + 5 || *end != ' ' || v < 1 || v > 64)
+        return 0;
+    *sig = (int)v;
+    if ((end[1] != '0' && end[1] != '1') || end[2])
+        return 0;
+    *all = end[1] == '1';
+    return 1;
+}
+
 static int execute(struct keeper *k, char *line, char *answer, size_t len, kb_err *err)
 {
     kb_err why;
@@ -74,7 +92,7 @@ static int execute(struct keeper *k, char *line, char *answer, size_t len, kb_er
         snprintf(answer, len, "ok\n");
         return set_status(k, "running", err);
     }
-    if (sscanf(line, "kill %d %d", &sig, &all) == 2 && sig > 0 && sig <= 64) {
+    if (parse_kill(line, &sig, &all)) {
         if (kb_relay_signal(&k->relay, sig, all, &why) < 0)
             snprintf(answer, len, "error %s\n", why.msg);
         else
