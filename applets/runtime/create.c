@@ -36,7 +36,7 @@ int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_er
 
     ko.so = (struct kb_sandbox_opts){ .root = g->root, .id = co->id, .bundle = bundle,
                                       .spec = &spec, .boot_timeout_ms = 60000,
-                                      .version = kb_version() };
+                                      .version = kb_version(), .abort_fd = -1 };
     ko.console_socket = co->console_socket;
     if (kb_container_id_check(co->id, err) < 0)
         return -1;

@@ -138,7 +138,8 @@ static int run(const struct rt_globals *g, const struct run_opts *o, int *status
         return -1;
     }
     so = (struct kb_sandbox_opts){ .root = g->root, .id = o->id, .bundle = bundle, .spec = &spec,
-                                   .boot_timeout_ms = 60000, .version = kb_version() };
+                                   .boot_timeout_ms = 60000, .version = kb_version(),
+                                   .abort_fd = sigfd };
     io = (struct kb_run_io){ .in = 0, .out = 1, .err = 2, .terminal = spec.process.terminal,
                              .tty = -1, .sigfd = sigfd, .pid_file = o->pid_file };
     r = kb_sandbox_start(&sb, &so, err);

@@ -2,7 +2,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "../util.h"
 
@@ -10,6 +13,7 @@ int kb_agent_open(struct kb_agent *a, int fd, struct kb_vm *vm, kb_err *err)
 {
     memset(a, 0, sizeof *a);
     a->vm = vm;
+    a->abort_fd = -1;
     a->next_id = 1;
     return kb_conn_init(&a->conn, fd, err);
 }
@@ -145,6 +149,21 @@ int kb_agent_service(struct kb_agent *a, const struct pollfd *p, int n, kb_err *
     return 0;
 }
 
+/* A user's signal while we wait (say, Ctrl-C during a slow boot) ends the
+ * wait: the container does not exist yet, so there is no one to forward it to.
+ * Signals that do not mean "stop" are dropped. */
+static int aborted(struct kb_agent *a, kb_err *err)
+{
+    struct signalfd_siginfo si;
+
+    while (read(a->abort_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        int sig = (int)si.ssi_signo;
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)
+            return kb_error(err, EINTR, "interrupted by signal %d", sig), 1;
+    }
+    return 0;
+}
+
 int kb_agent_call(struct kb_agent *a, uint16_t type, const struct kb_msg *req, struct kb_msg *resp,
                   unsigned timeout_ms, kb_err *err)
 {
@@ -159,8 +178,8 @@ int kb_agent_call(struct kb_agent *a, uint16_t type, const struct kb_msg *req, s
     a->answered = a->failed = 0;
     a->resp = resp;
     while (!a->answered) {
-        struct pollfd p[4];
-        int np = kb_agent_pollfds(a, p);
+        struct pollfd p[5];
+        int np = kb_agent_pollfds(a, p), ia = -1;
         uint64_t now = kb_now_ns();
 
         if (now >= deadline) {
@@ -170,10 +189,16 @@ int kb_agent_call(struct kb_agent *a, uint16_t type, const struct kb_msg *req, s
                 kb_vm_explain(a->vm, err);
             break;
         }
-        if (poll(p, (nfds_t)np, (int)((deadline - now) / 1000000) + 1) < 0) {
+        if (a->abort_fd >= 0)
+            p[ia = np] = (struct pollfd){ a->abort_fd, POLLIN, 0 };
+        if (poll(p, (nfds_t)(np + (ia >= 0)), (int)((deadline - now) / 1000000) + 1) < 0) {
             if (errno == EINTR)
                 continue;
             r = kb_error_errno(err, "poll");
+            break;
+        }
+        if (ia >= 0 && p[ia].revents && aborted(a, err)) {
+            r = -1;
             break;
         }
         if ((r = kb_agent_service(a, p, np, err)) < 0)

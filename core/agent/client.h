@@ -23,6 +23,7 @@ struct kb_agent {
     struct kb_conn conn;
     struct kb_vm *vm;            /* serviced while waiting; may be NULL */
     kb_agent_frame_fn on_frame;  /* NULL: unexpected frames are an error */
+    int abort_fd;                /* a signalfd: a signal on it ends a wait (EINTR); -1: none */
     void *ctx;
     uint32_t next_id;
     struct kb_msg_hello peer;    /* the agent's HELLO once kb_agent_hello succeeded */

@@ -211,8 +211,13 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
         io = (struct kb_run_io){ .in = console, .out = console, .err = console, .terminal = 1,
                                  .tty = console, .sigfd = io.sigfd };
     }
-    if (kb_sandbox_start(&k.sb, &o->so, &err) < 0)
-        goto fail;
+    {
+        /* SIGTERM to the keeper during boot (an engine giving up) aborts it */
+        struct kb_sandbox_opts so = o->so;
+        so.abort_fd = io.sigfd;
+        if (kb_sandbox_start(&k.sb, &so, &err) < 0)
+            goto fail;
+    }
     relay_made = 1;
     if (kb_relay_create(&k.relay, &k.sb, o->so.id, o->config, o->config_len, &io, &err) < 0)
         goto fail;

@@ -127,7 +127,7 @@ static int resolve_rootfs(struct kb_sandbox *sb, const struct kb_sandbox_opts *o
 
 int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_err *err)
 {
-    int fd;
+    int fd, r;
 
     memset(sb, 0, sizeof *sb);
     sb->t.start = kb_now_ns();
@@ -148,7 +148,11 @@ int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_
     if (kb_agent_open(&sb->agent, fd, &sb->vm, err) < 0)
         return -1;
     sb->agent_open = 1;
-    if (kb_agent_hello(&sb->agent, o->version, o->boot_timeout_ms, err) < 0)
+    sb->agent.abort_fd = o->abort_fd;
+    r = kb_agent_hello(&sb->agent, o->version, o->boot_timeout_ms, err);
+    /* once the container exists, signals are the container's (the relay forwards them) */
+    sb->agent.abort_fd = -1;
+    if (r < 0)
         return kb_error_wrap(err, "boot the VM");
     sb->t.ready = kb_now_ns();
     return 0;

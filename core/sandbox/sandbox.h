@@ -29,6 +29,7 @@ struct kb_sandbox_opts {
     const char *transport;      /* NULL: the default */
     unsigned boot_timeout_ms;
     const char *version;        /* ours (kb_version()): the agent must be the same */
+    int abort_fd;               /* a signalfd whose SIGINT/TERM/HUP/QUIT aborts the boot; -1: none */
 };
 
 struct kb_sandbox {

@@ -149,6 +149,18 @@ wait $relay; rc=$?
 [ $rc -ne 0 ] && grep -q "QEMU" "$scratch/busy.out" && ok "QEMU killed under a container ends the run with an error" \
     || not_ok "QEMU killed under a container ends the run with an error (exit $rc: $(cat "$scratch/busy.out"))"
 
+# Ctrl-C while the VM boots ends the run at once, leaving nothing
+spec '.process.args = ["echo", "container-ran"]'
+"$kr" --root "$root" run -b "$bundle" early >"$scratch/early.out" 2>&1 &
+relay=$!
+for _ in $(seq 100); do [ -S "$root/early/agent.sock" ] && break; sleep 0.02; done
+kill -INT $relay
+t0=$SECONDS
+wait $relay; rc=$?
+[ $rc = 1 ] && grep -q "interrupted by signal 2" "$scratch/early.out" && ! grep -q container-ran "$scratch/early.out" \
+    && [ $((SECONDS - t0)) -lt 10 ] && ok "SIGINT during boot aborts the run" \
+    || not_ok "SIGINT during boot aborts the run (exit $rc: $(cat "$scratch/early.out"))"
+
 [ -z "$(ls -A "$root" 2>/dev/null)" ] && ok "every state dir is removed" || not_ok "every state dir is removed: $(ls -A "$root")"
 [ -z "$(qemu_left "$root")" ] && ok "no QEMU is left" || not_ok "no QEMU is left"
 [ -z "$have_runc" ] || runc --root "$rroot" list -q | xargs -r -n1 runc --root "$rroot" delete -f
