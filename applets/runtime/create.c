@@ -26,7 +26,7 @@ static const char usage_text[] =
 
 int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_err *err)
 {
-    char bundle[PATH_MAX], path[PATH_MAX + 16], msg[1300];
+    char bundle[PATH_MAX], msg[1300];
     _cleanup_free_ char *config = NULL;
     struct kb_keeper_opts ko = { 0 };
     struct kb_spec spec;
@@ -38,17 +38,8 @@ int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_er
                                       .spec = &spec, .boot_timeout_ms = 60000,
                                       .version = kb_version(), .abort_fd = -1 };
     ko.console_socket = co->console_socket;
-    if (kb_container_id_check(co->id, err) < 0)
+    if (rt_load_bundle(co->id, co->bundle, bundle, &config, &len, &spec, err) < 0)
         return -1;
-    if (!realpath(co->bundle, bundle))
-        return kb_error_errno(err, "bundle %s", co->bundle);
-    snprintf(path, sizeof path, "%s/config.json", bundle);
-    if (kb_read_file(path, KB_SPEC_MAX_BYTES, &config, &len, err) < 0)
-        return -1;
-    if (kb_spec_parse(config, len, &spec, err) < 0) {
-        kb_spec_free(&spec);
-        return kb_error_wrap(err, "%s", path);
-    }
     if (spec.process.terminal && !co->console_socket) {
         kb_spec_free(&spec);
         return kb_error(err, EINVAL, "cannot allocate tty if runc will detach without setting "

@@ -65,12 +65,6 @@ static void print_table(struct row *rows, size_t n)
                rows[i].st.created, rows[i].owner);
 }
 
-static void gen_str(yajl_gen g, const char *k, const char *v)
-{
-    yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-    yajl_gen_string(g, (const unsigned char *)v, strlen(v));
-}
-
 static void print_json(struct row *rows, size_t n)
 {
     yajl_gen g;
@@ -85,27 +79,8 @@ static void print_json(struct row *rows, size_t n)
     if (!g)
         return;
     yajl_gen_array_open(g);
-    for (size_t i = 0; i < n; i++) {
-        struct kb_state *st = &rows[i].st;
-        yajl_gen_map_open(g);
-        gen_str(g, "ociVersion", st->oci_version);
-        gen_str(g, "id", st->id);
-        yajl_gen_string(g, (const unsigned char *)"pid", 3);
-        yajl_gen_integer(g, atoi(rows[i].pid));
-        gen_str(g, "status", st->status);
-        gen_str(g, "bundle", st->bundle);
-        gen_str(g, "rootfs", st->rootfs);
-        gen_str(g, "created", st->created);
-        if (st->annotations && st->annotations[0]) {
-            yajl_gen_string(g, (const unsigned char *)"annotations", 11);
-            yajl_gen_map_open(g);
-            for (char **a = st->annotations; a[0] && a[1]; a += 2)
-                gen_str(g, a[0], a[1]);
-            yajl_gen_map_close(g);
-        }
-        gen_str(g, "owner", rows[i].owner);
-        yajl_gen_map_close(g);
-    }
+    for (size_t i = 0; i < n; i++)
+        kb_state_gen(g, &rows[i].st);
     yajl_gen_array_close(g);
     if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
         printf("%.*s\n", (int)len, (const char *)buf);
@@ -159,6 +134,13 @@ int runtime_list(const struct rt_globals *g, int argc, char **argv)
         snprintf(rows[n].pid, sizeof rows[n].pid, "%d",
                  strcmp(rows[n].st.status, "stopped") == 0 ? 0 : (int)rows[n].st.pid);
         owner_of(dir, rows[n].owner, sizeof rows[n].owner);
+        /* list shows who owns the state dir (runc does); state shows "" */
+        free(rows[n].st.owner);
+        rows[n].st.owner = strdup(rows[n].owner);
+        if (!rows[n].st.owner) {
+            kb_state_free(&rows[n].st);
+            continue;
+        }
         n++;
     }
     if (d)

@@ -111,7 +111,7 @@ static void print_phases(const struct kb_sandbox *sb)
 
 static int run(const struct rt_globals *g, const struct run_opts *o, int *status, kb_err *err)
 {
-    char bundle[PATH_MAX], path[PATH_MAX + 16];
+    char bundle[PATH_MAX];
     _cleanup_free_ char *config = NULL;
     _cleanup_close_ int sigfd = -1;
     struct kb_spec spec;
@@ -122,17 +122,8 @@ static int run(const struct rt_globals *g, const struct run_opts *o, int *status
     size_t len;
     int r;
 
-    if (kb_container_id_check(o->id, err) < 0)
+    if (rt_load_bundle(o->id, o->bundle, bundle, &config, &len, &spec, err) < 0)
         return -1;
-    if (!realpath(o->bundle, bundle))
-        return kb_error_errno(err, "bundle %s", o->bundle);
-    snprintf(path, sizeof path, "%s/config.json", bundle);
-    if (kb_read_file(path, KB_SPEC_MAX_BYTES, &config, &len, err) < 0)
-        return -1;
-    if (kb_spec_parse(config, len, &spec, err) < 0) {
-        kb_spec_free(&spec);
-        return kb_error_wrap(err, "%s", path);
-    }
     if ((sigfd = kb_relay_signalfd(err)) < 0) {
         kb_spec_free(&spec);
         return -1;

@@ -2,11 +2,13 @@
  * crun's; verbs of runc's that later work brings are named, so that a caller
  * gets "not implemented yet" rather than "unknown command". */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../core/sandbox/sandbox.h"
+#include "../../core/util.h"
 
 #include "../../core/version.h"
 #include "../applets.h"
@@ -59,6 +61,25 @@ static void usage(FILE *f)
                "  --version, -v       print the version report\n\ncommands:\n");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+}
+
+int rt_load_bundle(const char *id, const char *bundle_arg, char *bundle, char **config, size_t *len,
+                   struct kb_spec *spec, kb_err *err)
+{
+    char path[PATH_MAX + 16];
+
+    if (kb_container_id_check(id, err) < 0)
+        return -1;
+    if (!realpath(bundle_arg, bundle))
+        return kb_error_errno(err, "bundle %s", bundle_arg);
+    snprintf(path, sizeof path, "%s/config.json", bundle);
+    if (kb_read_file(path, KB_SPEC_MAX_BYTES, config, len, err) < 0)
+        return -1;
+    if (kb_spec_parse(*config, *len, spec, err) < 0) {
+        kb_spec_free(spec);
+        return kb_error_wrap(err, "%s", path);
+    }
+    return 0;
 }
 
 int rt_fail(const struct rt_globals *g, const char *verb, const kb_err *err)

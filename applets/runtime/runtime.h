@@ -5,6 +5,7 @@
 
 #include "../../core/err.h"
 #include "../../core/log.h"
+#include "../../core/oci/spec.h"
 
 #define RUNTIME_APPLET "kata-runtime"
 
@@ -19,6 +20,10 @@ struct rt_create_opts {
     const char *bundle, *pid_file, *console_socket, *id;
 };
 
+/* Check id, resolve the bundle into bundle (PATH_MAX), read and parse its
+ * config.json: *config keeps the text (free it), spec is kb_spec_free'd on error. */
+int rt_load_bundle(const char *id, const char *bundle_arg, char *bundle, char **config, size_t *len,
+                   struct kb_spec *spec, kb_err *err);
 /* create's work, shared with run --detach: fork the keeper, wait until created. */
 int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_err *err);
 /* Print err as "katabox: kata-runtime: VERB: ..." and log it to --log; returns 1. */

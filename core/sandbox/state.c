@@ -64,17 +64,9 @@ static void gen_str(yajl_gen g, const char *key, const char *val)
     yajl_gen_string(g, (const unsigned char *)(val ? val : ""), val ? strlen(val) : 0);
 }
 
-static int generate(const struct kb_state *st, int internal, char **out, kb_err *err)
+/* runc's fields, in runc's order; a stopped container shows pid 0 */
+static void gen_fields(yajl_gen g, const struct kb_state *st)
 {
-    yajl_gen g = yajl_gen_alloc(NULL);
-    const unsigned char *buf;
-    size_t len;
-
-    if (!g)
-        return kb_error(err, ENOMEM, "state JSON");
-    yajl_gen_config(g, yajl_gen_beautify, 1);
-    yajl_gen_config(g, yajl_gen_indent_string, "  ");
-    yajl_gen_map_open(g);
     gen_str(g, "ociVersion", st->oci_version);
     gen_str(g, "id", st->id);
     yajl_gen_string(g, (const unsigned char *)"pid", 3);
@@ -91,6 +83,27 @@ static int generate(const struct kb_state *st, int internal, char **out, kb_err 
         yajl_gen_map_close(g);
     }
     gen_str(g, "owner", st->owner);
+}
+
+void kb_state_gen(yajl_gen g, const struct kb_state *st)
+{
+    yajl_gen_map_open(g);
+    gen_fields(g, st);
+    yajl_gen_map_close(g);
+}
+
+static int generate(const struct kb_state *st, int internal, char **out, kb_err *err)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    const unsigned char *buf;
+    size_t len;
+
+    if (!g)
+        return kb_error(err, ENOMEM, "state JSON");
+    yajl_gen_config(g, yajl_gen_beautify, 1);
+    yajl_gen_config(g, yajl_gen_indent_string, "  ");
+    yajl_gen_map_open(g);
+    gen_fields(g, st);
     if (internal) {
         /* ours, not runc's: which process owns the sandbox */
         yajl_gen_string(g, (const unsigned char *)"katabox_keeper", 14);

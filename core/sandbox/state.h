@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <yajl/yajl_gen.h>
+
 #include "../err.h"
 
 struct kb_state {
@@ -24,6 +26,8 @@ int kb_state_read(const char *dir, struct kb_state *st, kb_err *err);
 void kb_state_free(struct kb_state *st);
 /* runc's `state` JSON (two-space indent) into *out (malloc'ed). */
 int kb_state_format(const struct kb_state *st, char **out, kb_err *err);
+/* Append st to g as runc's state object (list --format json). */
+void kb_state_gen(yajl_gen g, const struct kb_state *st);
 /* The start time of pid, 0 if it does not exist. */
 uint64_t kb_pid_start_time(pid_t pid);
 /* The current time as RFC 3339 with nanoseconds, UTC (runc's "created"). */
