@@ -33,6 +33,7 @@ int runtime_check(const struct rt_globals *g, int argc, char **argv);
 int runtime_create(const struct rt_globals *g, int argc, char **argv);
 int runtime_delete(const struct rt_globals *g, int argc, char **argv);
 int runtime_list(const struct rt_globals *g, int argc, char **argv);
+int runtime_features(const struct rt_globals *g, int argc, char **argv);
 int runtime_kill(const struct rt_globals *g, int argc, char **argv);
 int runtime_start(const struct rt_globals *g, int argc, char **argv);
 int runtime_state(const struct rt_globals *g, int argc, char **argv);

@@ -38,5 +38,7 @@ int kb_container_create(const struct kb_spec *spec, const char *rootfs, const st
 int kb_container_start(struct kb_ctr *c, kb_err *err);
 /* Close the caller's fds; does not kill or reap the process. */
 void kb_container_release(struct kb_ctr *c);
+/* The name of capability number cap ("CAP_CHOWN"), NULL past the last one known. */
+const char *kb_cap_name(int cap);
 
 #endif

@@ -102,8 +102,6 @@ int kb_ctr_root_readonly(kb_err *err);
 #define KB_CAP_LAST 40  /* CAP_CHECKPOINT_RESTORE */
 /* The number of a "CAP_..." name, or -1. */
 int kb_cap_from_name(const char *name);
-/* The name of capability cap, or NULL. */
-const char *kb_cap_name(int cap);
 /* A NULL-terminated list of names (NULL: none) as a bit mask. */
 int kb_caps_parse(char *const *names, const char *field, uint64_t *mask, kb_err *err);
 /* Drop everything outside keep from the bounding set. */

@@ -65,6 +65,17 @@ static const struct {
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+const char *kb_mount_opt_name(size_t i)
+{
+    if (i < N_OF(flag_opts))
+        return flag_opts[i].name;
+    i -= N_OF(flag_opts);
+    if (i < N_OF(propagation_opts))
+        return propagation_opts[i].name;
+    i -= N_OF(propagation_opts);
+    return i < N_OF(rec_opts) ? rec_opts[i].name : NULL;
+}
+
 static int rec_opt(const char *o, struct kb_mount_opts *m)
 {
     for (size_t i = 0; i < N_OF(rec_opts); i++) {

@@ -34,5 +34,7 @@ struct kb_mount_opts {
 /* Parse a NULL-terminated option list (NULL: none); free *o after, on error too. */
 int kb_mount_opts_parse(char *const *options, struct kb_mount_opts *o, kb_err *err);
 void kb_mount_opts_free(struct kb_mount_opts *o);
+/* The i-th option name understood (for `features`), NULL past the end. */
+const char *kb_mount_opt_name(size_t i);
 
 #endif

@@ -20,4 +20,16 @@ if command -v runc >/dev/null; then
 else
     skip "runc is not installed"
 fi
+# features: runc's shape; only what katabox does (no hooks, no seccomp yet)
+if f=$("$top/build/bin/kata-runtime" features) && jq -e '.ociVersionMax and (.hooks == []) and (.linux.seccomp.enabled == false)' <<<"$f" >/dev/null; then
+    ok "features is runc-shaped JSON that claims no hooks or seccomp"
+else
+    not_ok "features is runc-shaped JSON that claims no hooks or seccomp"
+fi
+if command -v runc >/dev/null; then
+    extra=$(comm -13 <(runc features | jq -r '.mountOptions[]' | sort) <(jq -r '.mountOptions[]' <<<"$f" | sort))
+    [ -z "$extra" ] && ok "features: every mount option is one runc knows too" || not_ok "features: unknown mount options: $extra"
+    [ "$(runc features | jq -c .linux.capabilities)" = "$(jq -c .linux.capabilities <<<"$f")" ] \
+        && ok "features: the same capability names as runc" || not_ok "features: the same capability names as runc"
+fi
 done_testing
