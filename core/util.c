@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,4 +94,25 @@ int kb_path_sibling(char *buf, size_t len, const char *path, const char *name)
     else
         n = snprintf(buf, len, "%.*s/%s", (int)(slash - path), path, name);
     return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+int kb_mkdir_p(const char *path, mode_t mode, kb_err *err)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+
+    if (n >= sizeof buf)
+        return kb_error(err, ENAMETOOLONG, "mkdir %s", path);
+    memcpy(buf, path, n + 1);
+    for (char *s = buf + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(buf, mode) < 0 && errno != EEXIST)
+                return kb_error_errno(err, "mkdir %s", buf);
+            if (!c)
+                return 0;
+            *s = c;
+        }
+    }
 }

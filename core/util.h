@@ -28,4 +28,7 @@ uint64_t kb_now_ns(void);
 /* Join dirname(path) with name into buf; <0 when it does not fit. */
 int kb_path_sibling(char *buf, size_t len, const char *path, const char *name);
 
+/* Create path and its missing parents with mode (existing ones are left alone). */
+int kb_mkdir_p(const char *path, mode_t mode, kb_err *err);
+
 #endif

@@ -54,32 +54,11 @@ void agent_ctr_free(struct agent_ctr *c)
     free(c);
 }
 
-static int mkdir_p(const char *path, kb_err *err)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-
-    if (n >= sizeof buf)
-        return kb_error(err, ENAMETOOLONG, "mkdir %s", path);
-    memcpy(buf, path, n + 1);
-    for (char *s = buf + 1; ; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                return kb_error_errno(err, "mkdir %s", buf);
-            if (!c)
-                return 0;
-            *s = c;
-        }
-    }
-}
-
 /* The host shares the bundle's rootfs over virtio-9p; msize bounds each
  * request, and the default (8 KiB) makes reading binaries slow. */
 static int mount_share(const char *tag, const char *where, kb_err *err)
 {
-    if (mkdir_p(where, err) < 0)
+    if (kb_mkdir_p(where, 0755, err) < 0)
         return -1;
     if (mount(tag, where, "9p", MS_NOSUID | MS_NODEV,
               "trans=virtio,version=9p2000.L,msize=262144,cache=loose") < 0)

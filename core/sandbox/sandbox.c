@@ -40,18 +40,8 @@ static int make_state_dir(struct kb_sandbox *sb, const char *root, const char *i
     if (root[0] != '/')
         return kb_error(err, EINVAL, "--root %s: not an absolute path", root);
     /* the root may be new (e.g. /run/katabox after a reboot); private to root */
-    snprintf(path, sizeof path, "%s", root);
-    for (char *s = path + 1; ; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(path, 0711) < 0 && errno != EEXIST)
-                return kb_error_errno(err, "create the state root %s", path);
-            if (!c)
-                break;
-            *s = c;
-        }
-    }
+    if (kb_mkdir_p(root, 0711, err) < 0)
+        return kb_error_wrap(err, "create the state root");
     if ((size_t)snprintf(path, sizeof path, "%s/%s", root, id) >= sizeof path)
         return kb_error(err, ENAMETOOLONG, "state dir %s/%s", root, id);
     if (mkdir(path, 0700) < 0) {

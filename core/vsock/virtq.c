@@ -308,11 +308,14 @@ void kb_vq_drain_kick(struct kb_vq *vq)
             ;
 }
 
-size_t kb_vq_elem_read(const struct kb_vq_elem *e, uint64_t off, void *dst, size_t len)
+/* Copy between buf and the element's segments [first, first + count)
+ * from byte off of them: to the guest (its writable part) or from it. */
+static size_t copy_segs(const struct kb_vq_elem *e, unsigned first, unsigned count, uint64_t off,
+                        uint8_t *buf, size_t len, int to_guest)
 {
     size_t done = 0;
 
-    for (unsigned i = 0; i < e->nout && done < len; i++) {
+    for (unsigned i = first; i < first + count && done < len; i++) {
         const struct kb_vq_seg *s = &e->seg[i];
         if (off >= s->len) {
             off -= s->len;
@@ -321,29 +324,22 @@ size_t kb_vq_elem_read(const struct kb_vq_elem *e, uint64_t off, void *dst, size
         size_t n = s->len - off;
         if (n > len - done)
             n = len - done;
-        memcpy((uint8_t *)dst + done, s->p + off, n);
+        if (to_guest)
+            memcpy(s->p + off, buf + done, n);
+        else
+            memcpy(buf + done, s->p + off, n);
         done += n;
         off = 0;
     }
     return done;
 }
 
+size_t kb_vq_elem_read(const struct kb_vq_elem *e, uint64_t off, void *dst, size_t len)
+{
+    return copy_segs(e, 0, e->nout, off, dst, len, 0);
+}
+
 size_t kb_vq_elem_write(const struct kb_vq_elem *e, uint64_t off, const void *src, size_t len)
 {
-    size_t done = 0;
-
-    for (unsigned i = e->nout; i < e->nout + e->nin && done < len; i++) {
-        const struct kb_vq_seg *s = &e->seg[i];
-        if (off >= s->len) {
-            off -= s->len;
-            continue;
-        }
-        size_t n = s->len - off;
-        if (n > len - done)
-            n = len - done;
-        memcpy(s->p + off, (const uint8_t *)src + done, n);
-        done += n;
-        off = 0;
-    }
-    return done;
+    return copy_segs(e, e->nout, e->nin, off, (uint8_t *)src, len, 1);
 }

@@ -1,3 +1,5 @@
+#include <stdio.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -62,6 +64,30 @@ int main(void)
         usleep(2000);
         b = kb_now_ns();
         ok(b - a >= 2000000, "kb_now_ns is monotonic and in ns");
+    }
+    {
+        char base[] = "/tmp/kb-mkdirp-XXXXXX", deep[128], file[160];
+        struct stat st;
+        kb_err e;
+
+        mkdtemp(base);
+        snprintf(deep, sizeof deep, "%s/a/b/c", base);
+        ok(kb_mkdir_p(deep, 0711, &e) == 0 && stat(deep, &st) == 0 && S_ISDIR(st.st_mode) &&
+               (st.st_mode & 0777) == (0711 & ~(mode_t)022 & 0777),
+           "kb_mkdir_p creates missing parents with the mode");
+        ok(kb_mkdir_p(deep, 0711, &e) == 0, "kb_mkdir_p of an existing path is fine");
+        snprintf(file, sizeof file, "%s/f", base);
+        close(open(file, O_CREAT | O_WRONLY, 0600));
+        snprintf(file, sizeof file, "%s/f/x", base);
+        ok(kb_mkdir_p(file, 0755, &e) < 0 && strstr(e.msg, "/f"), "a file in the way is named: %s", e.msg);
+        snprintf(file, sizeof file, "%s/f", base);
+        unlink(file);
+        rmdir(deep);
+        snprintf(deep, sizeof deep, "%s/a/b", base);
+        rmdir(deep);
+        snprintf(deep, sizeof deep, "%s/a", base);
+        rmdir(deep);
+        rmdir(base);
     }
     return tap_done();
 }
