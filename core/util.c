@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,4 +117,16 @@ int kb_mkdir_p(const char *path, mode_t mode, kb_err *err)
             *s = c;
         }
     }
+}
+
+int kb_stop_signal(int sigfd, kb_err *err)
+{
+    struct signalfd_siginfo si;
+
+    while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        int sig = (int)si.ssi_signo;
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)
+            return kb_error(err, EINTR, "interrupted by signal %d", sig), 1;
+    }
+    return 0;
 }

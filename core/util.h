@@ -28,6 +28,10 @@ uint64_t kb_now_ns(void);
 /* Join dirname(path) with name into buf; <0 when it does not fit. */
 int kb_path_sibling(char *buf, size_t len, const char *path, const char *name);
 
+/* Drain a signalfd; 1 (err set to EINTR) if it held SIGINT, SIGTERM,
+ * SIGHUP or SIGQUIT, the signals that mean "stop waiting"; others are dropped. */
+int kb_stop_signal(int sigfd, kb_err *err);
+
 /* Create path and its missing parents with mode (existing ones are left alone). */
 int kb_mkdir_p(const char *path, mode_t mode, kb_err *err);
 

@@ -73,7 +73,10 @@ int agent_finish(struct agent *a, struct agent_proc *p, const char *cid, const c
 int agent_answer_wait(struct agent *a, uint32_t id, const struct agent_proc *p, kb_err *err);
 
 /* server.c */
-/* Serve the host on fd until SHUTDOWN or the host goes away. */
-void agent_serve(int fd, uint64_t ready_ns);
+/* Serve the host on fd (taken) until SHUTDOWN or the host goes away.
+ * A host that leaves before its HELLO is waited for when wait_for_host
+ * (a serial port: QEMU reports "no host yet" as EOF), else 1 is returned
+ * (vsock: the caller accepts the next connection); 0 otherwise. */
+int agent_serve(int fd, uint64_t ready_ns, bool wait_for_host);
 
 #endif

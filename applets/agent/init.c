@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
@@ -142,19 +143,42 @@ static void serve(const struct channel *ch)
     }
 }
 
-/* Did the host start us with the agent's port (KB_AGENT_PORT_PARAM)? */
-static int port_expected(void)
+/* Is param (say KB_AGENT_PORT_PARAM) a word of the kernel command line? */
+static int cmdline_has(const char *param)
 {
     _cleanup_free_ char *cmdline = NULL;
     kb_err ignored;
-    size_t n = strlen(KB_AGENT_PORT_PARAM);
+    size_t n = strlen(param);
 
     if (kb_read_file("/proc/cmdline", 4096, &cmdline, NULL, &ignored) < 0)
         return 0;
-    for (char *p = strstr(cmdline, KB_AGENT_PORT_PARAM); p; p = strstr(p + 1, KB_AGENT_PORT_PARAM))
+    for (char *p = strstr(cmdline, param); p; p = strstr(p + 1, param))
         if ((p == cmdline || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
             return 1;
     return 0;
+}
+
+/* Serve the host on vsock: one host connection at a time, and while it is
+ * served nobody else may connect. A host that gave up before its HELLO
+ * (its boot wait ended) makes room for the next. Returns on failure only. */
+static int serve_vsock(kb_err *err)
+{
+    uint64_t ready = boottime_ns();
+
+    for (;;) {
+        int l = agent_listen_vsock(KB_AGENT_VSOCK_PORT, err), fd;
+
+        if (l < 0)
+            return -1;
+        do
+            fd = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+        close(l);
+        if (fd < 0)
+            return kb_error_errno(err, "accept on vsock port %d", KB_AGENT_VSOCK_PORT);
+        if (agent_serve(fd, ready, false) == 0)
+            return 0;
+    }
 }
 
 int agent_main(int argc, char **argv)
@@ -173,12 +197,17 @@ int agent_main(int argc, char **argv)
         power_off(&ch);
     }
     setup_console();
-    port = agent_open_port("/sys/class/virtio-ports", KB_AGENT_PORT_NAME, 2000, &err);
-    if (port >= 0) {
-        agent_serve(port, boottime_ns());
+    if (cmdline_has(KB_AGENT_VSOCK_PARAM)) {
+        if (serve_vsock(&err) < 0)
+            kb_error_print("kata-agent", &err);
         power_off(NULL);
     }
-    if (port_expected()) {
+    port = agent_open_port("/sys/class/virtio-ports", KB_AGENT_PORT_NAME, 2000, &err);
+    if (port >= 0) {
+        agent_serve(port, boottime_ns(), true);
+        power_off(NULL);
+    }
+    if (cmdline_has(KB_AGENT_PORT_PARAM)) {
         /* the host listens only there: say why on the console and stop */
         kb_error_print("kata-agent", &err);
         power_off(&ch);

@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/vm_sockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../core/util.h"
@@ -56,5 +58,20 @@ int agent_open_port(const char *sysfs_dir, const char *name, unsigned wait_ms, k
     fd = open(dev, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return kb_error_errno(err, "open %s (port %s)", dev, name);
+    return fd;
+}
+
+int agent_listen_vsock(unsigned port, kb_err *err)
+{
+    struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY, .svm_port = port };
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return kb_error_errno(err, "vsock socket (is the VM's vsock device missing?)");
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1) < 0) {
+        kb_error_errno(err, "listen on vsock port %u", port);
+        close(fd);
+        return -1;
+    }
     return fd;
 }

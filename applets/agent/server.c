@@ -375,11 +375,12 @@ static void kill_everything(struct agent *a)
     }
 }
 
-void agent_serve(int fd, uint64_t ready_ns)
+int agent_serve(int fd, uint64_t ready_ns, bool wait_for_host)
 {
     struct agent a = { .conn.fd = -1, .sigfd = -1, .ready_ns = ready_ns };
     sigset_t chld;
     kb_err err;
+    int left_early = 0;
 
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -388,6 +389,7 @@ void agent_serve(int fd, uint64_t ready_ns)
     a.sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     if (a.sigfd < 0) {
         kb_error_errno(&err, "signalfd");
+        close(fd);
         goto fail;
     }
     if (kb_conn_init(&a.conn, fd, &err) < 0)
@@ -401,10 +403,14 @@ void agent_serve(int fd, uint64_t ready_ns)
         }
         if (a.conn.eof) {
             /* the host has not connected yet: QEMU reports no host as EOF */
-            if (!a.hello_done) {
+            if (!a.hello_done && wait_for_host) {
                 a.conn.eof = 0;
                 usleep(5000);
                 continue;
+            }
+            if (!a.hello_done) {
+                left_early = 1;
+                break;
             }
             fprintf(stderr, "katabox: kata-agent: the host closed the agent connection\n");
             break;
@@ -413,7 +419,7 @@ void agent_serve(int fd, uint64_t ready_ns)
     kill_everything(&a);
     kb_conn_fini(&a.conn);
     close(a.sigfd);
-    return;
+    return left_early;
 fail:
     kb_error_print("kata-agent", &err);
     {
@@ -431,4 +437,5 @@ fail:
     kb_conn_fini(&a.conn);
     if (a.sigfd >= 0)
         close(a.sigfd);
+    return 0;
 }

@@ -2,9 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include "../util.h"
@@ -150,20 +148,7 @@ int kb_agent_service(struct kb_agent *a, const struct pollfd *p, int n, kb_err *
 }
 
 /* A user's signal while we wait (say, Ctrl-C during a slow boot) ends the
- * wait: the container does not exist yet, so there is no one to forward it to.
- * Signals that do not mean "stop" are dropped. */
-static int aborted(struct kb_agent *a, kb_err *err)
-{
-    struct signalfd_siginfo si;
-
-    while (read(a->abort_fd, &si, sizeof si) == (ssize_t)sizeof si) {
-        int sig = (int)si.ssi_signo;
-        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)
-            return kb_error(err, EINTR, "interrupted by signal %d", sig), 1;
-    }
-    return 0;
-}
-
+ * wait: the container does not exist yet, so there is no one to forward it to. */
 int kb_agent_call(struct kb_agent *a, uint16_t type, const struct kb_msg *req, struct kb_msg *resp,
                   unsigned timeout_ms, kb_err *err)
 {
@@ -197,7 +182,7 @@ int kb_agent_call(struct kb_agent *a, uint16_t type, const struct kb_msg *req, s
             r = kb_error_errno(err, "poll");
             break;
         }
-        if (ia >= 0 && p[ia].revents && aborted(a, err)) {
+        if (ia >= 0 && p[ia].revents && kb_stop_signal(a->abort_fd, err)) {
             r = -1;
             break;
         }

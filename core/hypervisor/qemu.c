@@ -24,6 +24,11 @@ void kb_vm_config_defaults(struct kb_vm_config *cfg)
     cfg->tb_size_mib = DEFAULT_TB_SIZE_MIB;
 }
 
+int kb_vm_config_has_agent_channel(const struct kb_vm_config *cfg)
+{
+    return cfg->agent_socket || cfg->vsock_user_socket || cfg->vsock_cid;
+}
+
 int kb_machine_parse(const char *s, enum kb_machine *m)
 {
     if (strcmp(s, "microvm") == 0)
@@ -125,6 +130,14 @@ static int check_extras(const struct kb_vm_config *cfg, kb_err *err)
         if (kb_share_tag_check(cfg->share_tag, err) < 0)
             return -1;
     }
+    if ((cfg->agent_socket != NULL) + (cfg->vsock_user_socket != NULL) + (cfg->vsock_cid != 0) > 1)
+        return kb_error(err, EINVAL, "more than one agent channel configured");
+    if (cfg->vsock_cid && (cfg->vsock_cid < 3 || cfg->vsock_fd < 0))
+        return kb_error(err, EINVAL, "vhost-vsock needs a guest CID above 2 and its vhost fd");
+    if (cfg->vsock_user_socket &&
+        strlen(cfg->vsock_user_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return kb_error(err, ENAMETOOLONG, "vsock_user_socket %s is too long for a unix socket",
+                        cfg->vsock_user_socket);
     if (cfg->qmp_socket) {
         if (!*cfg->qmp_socket)
             return kb_error(err, EINVAL, "qmp_socket is empty");
@@ -161,14 +174,25 @@ int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *er
      * the console where the host is not listening */
     if (cfg->agent_socket)
         strncat(extra, " " KB_AGENT_PORT_PARAM, sizeof extra - strlen(extra) - 1);
+    else if (cfg->vsock_user_socket || cfg->vsock_cid)
+        strncat(extra, " " KB_AGENT_VSOCK_PARAM, sizeof extra - strlen(extra) - 1);
 
     r |= add(&a, "%s", cfg->qemu ? cfg->qemu : "qemu-system-x86_64");
-    if (cfg->machine == KB_MACHINE_MICROVM)
+    /* a vhost-user back-end reads and writes guest memory itself: the
+     * memory must be a file QEMU can hand over (memfd, shared) */
+    const char *membackend = cfg->vsock_user_socket ? ",memory-backend=mem" : "";
+    if (cfg->machine == KB_MACHINE_MICROVM) {
         /* acpi=off: the guest kernel has no ACPI (size, boot time); QEMU
          * then lists the virtio-mmio devices on the kernel command line */
-        r |= add(&a, "-M") | add(&a, "microvm,acpi=off,x-option-roms=off");
-    else
-        r |= add(&a, "-M") | add(&a, "q35");
+        r |= add(&a, "-M") | add(&a, "microvm,acpi=off,x-option-roms=off%s", membackend);
+        /* microvm's virtio-mmio is legacy (version 1) by default, and
+         * vhost-user devices require VIRTIO_F_VERSION_1 */
+        r |= add(&a, "-global") | add(&a, "virtio-mmio.force-legacy=false");
+    } else {
+        r |= add(&a, "-M") | add(&a, "q35%s", membackend);
+    }
+    if (cfg->vsock_user_socket)
+        r |= add(&a, "-object") | add(&a, "memory-backend-memfd,id=mem,size=%uM,share=on", cfg->mem_mib);
     if (cfg->accel == KB_ACCEL_KVM)
         r |= add(&a, "-accel") | add(&a, "kvm") | add(&a, "-cpu") | add(&a, "host");
     else
@@ -194,6 +218,21 @@ int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *er
         r |= add(&a, "-chardev") | add(&a, "socket,id=agent,path=%s,server=on,wait=off", path ? path : "");
         r |= add(&a, "-device") | add(&a, "virtserialport,chardev=agent,name=" KB_AGENT_PORT_NAME);
     }
+    if (cfg->vsock_user_socket) {
+        _cleanup_free_ char *path = double_commas(cfg->vsock_user_socket);
+        r |= !path;
+        r |= add(&a, "-chardev") | add(&a, "socket,id=vsock,path=%s", path ? path : "");
+        r |= add(&a, "-device") | add(&a, "%s,chardev=vsock",
+                                      cfg->machine == KB_MACHINE_Q35 ? "vhost-user-vsock-pci"
+                                                                     : "vhost-user-vsock-device");
+    }
+    if (cfg->vsock_cid)
+        /* the fd already carries the CID (chosen without collisions by
+         * whoever opened it); QEMU sets the same one again */
+        r |= add(&a, "-device") | add(&a, "%s,guest-cid=%u,vhostfd=%d",
+                                      cfg->machine == KB_MACHINE_Q35 ? "vhost-vsock-pci"
+                                                                     : "vhost-vsock-device",
+                                      cfg->vsock_cid, cfg->vsock_fd);
     if (cfg->share_path) {
         _cleanup_free_ char *path = double_commas(cfg->share_path);
         r |= !path;

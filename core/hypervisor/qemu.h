@@ -21,6 +21,9 @@ struct kb_vm_config {
     uint32_t tsc_khz;        /* host TSC rate for the guest; 0: not passed */
     const char *append;      /* extra kernel command line, may be NULL */
     const char *agent_socket; /* unix socket QEMU serves the agent's port on; NULL: none */
+    const char *vsock_user_socket; /* a vhost-user-vsock back-end's socket (hybrid vsock); NULL: none */
+    uint32_t vsock_cid;      /* vhost-vsock: the guest's CID; 0: no vhost-vsock device */
+    int vsock_fd;            /* vhost-vsock: /dev/vhost-vsock with that CID set, kept open for QEMU */
     const char *share_path;  /* host directory shared over virtio-9p; NULL: no share */
     const char *share_tag;   /* its 9p mount tag, what the guest mounts it by */
     int share_readonly;      /* the guest may not write to the share */
@@ -31,6 +34,10 @@ struct kb_vm_config {
 #define KB_AGENT_PORT_NAME "katabox.agent"
 /* On the kernel command line when the host listens on that port. */
 #define KB_AGENT_PORT_PARAM "katabox.agent_port=1"
+/* The agent's vsock port (Kata's), and the kernel parameter that tells the
+ * agent to listen there instead of looking for its virtio-serial port. */
+#define KB_AGENT_VSOCK_PORT 1024
+#define KB_AGENT_VSOCK_PARAM "katabox.agent_vsock=1024"
 /* QEMU (7.2, checked) refuses a longer 9p mount tag at start-up: "mount tag
  * '...' (32 bytes) is longer than maximum (31 bytes)". */
 #define KB_SHARE_TAG_MAX 31
@@ -43,6 +50,8 @@ struct kb_argv {
     unsigned n, cap;
 };
 
+/* Does cfg give the agent a channel of its own (not the serial console)? */
+int kb_vm_config_has_agent_channel(const struct kb_vm_config *cfg);
 /* Build QEMU's argv for cfg, serial console on QEMU's stdin/stdout. */
 int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *err);
 /* Check a 9p mount tag: 1..KB_SHARE_TAG_MAX bytes of [A-Za-z0-9_.-]. */

@@ -26,7 +26,7 @@ static void close_fd(int *fd)
 
 /* Child side of the spawn: never returns. Reports an exec failure's errno
  * through `report` (close-on-exec, so a successful exec closes it silently). */
-static void exec_qemu(char **argv, int console, int qemu_err, int report)
+static void exec_qemu(char **argv, int console, int qemu_err, int report, int keep_fd)
 {
     sigset_t none;
     int e;
@@ -35,6 +35,9 @@ static void exec_qemu(char **argv, int console, int qemu_err, int report)
     /* huge pages inflate an emulated guest's RSS for no speed-up */
     prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
     if (dup2(console, 0) < 0 || dup2(console, 1) < 0 || dup2(qemu_err, 2) < 0)
+        goto fail;
+    /* the one fd QEMU is told about by number (vhost-vsock's vhostfd) */
+    if (keep_fd > 2 && fcntl(keep_fd, F_SETFD, 0) < 0)
         goto fail;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -77,7 +80,7 @@ int kb_vm_start(struct kb_vm *vm, const struct kb_vm_config *cfg, const char *co
         goto fail;
     }
     if (vm->pid == 0)
-        exec_qemu(argv.v, sv[1], ep[1], rp[1]);
+        exec_qemu(argv.v, sv[1], ep[1], rp[1], cfg->vsock_cid ? cfg->vsock_fd : -1);
     close_fd(&sv[1]);
     close_fd(&ep[1]);
     close_fd(&rp[1]);
@@ -91,7 +94,7 @@ int kb_vm_start(struct kb_vm *vm, const struct kb_vm_config *cfg, const char *co
     }
     vm->console = sv[0];
     vm->qemu_err = ep[0];
-    vm->has_agent_port = cfg->agent_socket != NULL;
+    vm->has_agent_port = kb_vm_config_has_agent_channel(cfg);
     kb_argv_free(&argv);
     return 0;
 

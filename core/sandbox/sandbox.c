@@ -93,7 +93,7 @@ static int configure_vm(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, 
     snprintf(sb->qmp_path, sizeof sb->qmp_path, "%s/qmp.sock", sb->dir);
     cfg->qmp_socket = sb->qmp_path;
     snprintf(sb->console_log, sizeof sb->console_log, "%s/console.log", sb->dir);
-    return sb->transport->configure(cfg, sb->dir, sb->endpoint, sizeof sb->endpoint, err);
+    return sb->chan.t->configure(&sb->chan, cfg, sb->dir, err);
 }
 
 static int resolve_rootfs(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_err *err)
@@ -117,13 +117,17 @@ static int resolve_rootfs(struct kb_sandbox *sb, const struct kb_sandbox_opts *o
 
 int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_err *err)
 {
+    const struct kb_transport *t;
+    struct kb_connect_opts co = { .timeout_ms = o->boot_timeout_ms, .abort_fd = o->abort_fd };
     int fd, r;
 
     memset(sb, 0, sizeof *sb);
     sb->t.start = kb_now_ns();
-    sb->transport = o->transport ? kb_transport_find(o->transport) : kb_transport_default();
-    if (!sb->transport)
-        return kb_error(err, EINVAL, "unknown agent transport '%s'", o->transport);
+    t = kb_transport_choose(o->transport ? o->transport : getenv(KB_TRANSPORT_ENV),
+                            sb->transport_note, sizeof sb->transport_note, err);
+    if (!t)
+        return kb_error_wrap(err, "%s", KB_TRANSPORT_ENV);
+    kb_channel_init(&sb->chan, t);
     if (kb_container_id_check(o->id, err) < 0 || resolve_rootfs(sb, o, err) < 0 ||
         make_state_dir(sb, o->root, o->id, err) < 0)
         return -1;
@@ -132,9 +136,9 @@ int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_
     if (kb_vm_start(&sb->vm, &sb->cfg, sb->console_log, err) < 0)
         return kb_error_wrap(err, "start the VM");
     sb->vm_started = 1;
-    fd = sb->transport->connect(&sb->vm, sb->endpoint, 10000, err);
+    fd = t->connect(&sb->chan, &sb->vm, &co, err);
     if (fd < 0)
-        return kb_error_wrap(err, "connect to the agent (%s)", sb->transport->name);
+        return kb_error_wrap(err, "connect to the agent (%s)", t->name);
     if (kb_agent_open(&sb->agent, fd, &sb->vm, err) < 0)
         return -1;
     sb->agent_open = 1;
@@ -162,8 +166,9 @@ int kb_sandbox_shutdown(struct kb_sandbox *sb, unsigned timeout_ms, kb_err *err)
 
 void kb_sandbox_remove_state(const char *dir)
 {
-    static const char *const files[] = { "agent.sock", "qmp.sock", "console.log", "state.json",
-                                         "state.json.tmp", "ctl.sock" };
+    /* the vsock sockets too: a killed keeper leaves them behind */
+    static const char *const files[] = { "agent.sock", "qmp.sock", "vsock.sock", "vhost.sock",
+                                         "console.log", "state.json", "state.json.tmp", "ctl.sock" };
     char path[PATH_MAX];
 
     for (size_t i = 0; i < KB_ARRAY_SIZE(files); i++) {
@@ -192,6 +197,8 @@ void kb_sandbox_destroy(struct kb_sandbox *sb)
         kb_vm_destroy(&sb->vm);
     }
     sb->vm_started = 0;
+    /* after QEMU: it may wait on the vsock back-end until it exits */
+    kb_channel_release(&sb->chan);
     if (sb->dir[0] && !sb->keep_dir)
         kb_sandbox_remove_state(sb->dir);
     sb->dir[0] = '\0';

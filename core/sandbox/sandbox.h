@@ -26,7 +26,7 @@ struct kb_sandbox_opts {
     const char *bundle;         /* bundle directory */
     const struct kb_spec *spec; /* the bundle's config.json, parsed */
     const char *kernel, *initrd; /* NULL: the ones beside the binary */
-    const char *transport;      /* NULL: the default */
+    const char *transport;      /* NULL: $KATABOX_TRANSPORT, else chosen by what the host has */
     unsigned boot_timeout_ms;
     const char *version;        /* ours (kb_version()): the agent must be the same */
     int abort_fd;               /* a signalfd whose SIGINT/TERM/HUP/QUIT aborts the boot; -1: none */
@@ -36,9 +36,10 @@ struct kb_sandbox {
     char dir[PATH_MAX];         /* state dir; "" until created */
     char rootfs[PATH_MAX];      /* the bundle's rootfs on the host */
     char kernel[PATH_MAX], initrd[PATH_MAX];
-    char endpoint[PATH_MAX], qmp_path[PATH_MAX], console_log[PATH_MAX];
+    char qmp_path[PATH_MAX], console_log[PATH_MAX];
     struct kb_vm_config cfg;
-    const struct kb_transport *transport;
+    struct kb_channel chan;     /* the agent's transport and what it holds */
+    char transport_note[160];   /* why that transport, for the log */
     struct kb_vm vm;
     int vm_started;
     struct kb_agent agent;
@@ -58,7 +59,8 @@ int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_
 int kb_sandbox_shutdown(struct kb_sandbox *sb, unsigned timeout_ms, kb_err *err);
 /* Remove a state dir and what katabox puts in it. */
 void kb_sandbox_remove_state(const char *dir);
-/* Stop QEMU if it still runs (QMP quit, then SIGKILL), close everything, remove the state dir. */
+/* Stop QEMU if it still runs (QMP quit, then SIGKILL), release the transport,
+ * close everything, remove the state dir. */
 void kb_sandbox_destroy(struct kb_sandbox *sb);
 
 #endif

@@ -10,12 +10,14 @@
 #include "../util.h"
 #include "transport.h"
 
-static int configure(struct kb_vm_config *cfg, const char *state_dir, char *endpoint, size_t len,
+static int configure(struct kb_channel *ch, struct kb_vm_config *cfg, const char *state_dir,
                      kb_err *err)
 {
     struct sockaddr_un sa;
+    char *endpoint = ch->endpoint;
 
-    if ((size_t)snprintf(endpoint, len, "%s/agent.sock", state_dir) >= len ||
+    if ((size_t)snprintf(endpoint, sizeof ch->endpoint, "%s/agent.sock", state_dir) >=
+            sizeof ch->endpoint ||
         strlen(endpoint) >= sizeof sa.sun_path)
         return kb_error(err, ENAMETOOLONG,
                         "agent socket %s/agent.sock: longer than a unix socket path (%zu bytes); "
@@ -26,8 +28,11 @@ static int configure(struct kb_vm_config *cfg, const char *state_dir, char *endp
 
 /* QEMU creates the socket while it starts: connect as soon as it is there,
  * or report why QEMU never got that far. */
-static int connect_port(struct kb_vm *vm, const char *path, unsigned timeout_ms, kb_err *err)
+static int connect_port(struct kb_channel *ch, struct kb_vm *vm, const struct kb_connect_opts *o,
+                        kb_err *err)
 {
+    const char *path = ch->endpoint;
+    unsigned timeout_ms = o->timeout_ms;
     uint64_t deadline = kb_now_ns() + (uint64_t)timeout_ms * 1000000u;
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
@@ -61,4 +66,5 @@ const struct kb_transport kb_transport_virtio_serial = {
     .name = "virtio-serial",
     .configure = configure,
     .connect = connect_port,
+    .release = NULL, /* QEMU owns the socket; the state dir's removal takes the file */
 };

@@ -9,16 +9,23 @@ cp "$top/build/initramfs.cpio.gz" "$scratch/good.cpio.gz"
 # QEMU's agent socket goes under $TMPDIR: a private one shows what is left behind
 mkdir "$scratch/tmp"
 export TMPDIR=$scratch/tmp
-expect "boot: the VM reaches the agent over virtio-serial and powers off cleanly" 0 \
-    "agent on virtio-serial]" "$kb" boot --initrd "$scratch/good.cpio.gz" --console-log "$scratch/console.log"
+expect "boot: the VM reaches the agent over hybrid vsock (the default here) and powers off cleanly" 0 \
+    "agent on hybrid-vsock (/dev/vhost-vsock: " "$kb" boot --initrd "$scratch/good.cpio.gz" --console-log "$scratch/console.log"
 printf '# %s\n' "$out"
 [[ $out =~ ([0-9]+\.[0-9]+)\ s\ guest\ time ]] && ok "boot reports the guest time (${BASH_REMATCH[1]} s)" \
     || not_ok "boot reports the guest time"
 grep -q "katabox-agent:" "$scratch/console.log" \
-    && not_ok "with a virtio-serial port the agent keeps off the console" \
-    || ok "with a virtio-serial port the agent keeps off the console"
-[ -z "$(ls -A "$scratch/tmp")" ] && ok "the agent socket's directory is removed" \
-    || not_ok "the agent socket's directory is removed ($(ls -A "$scratch/tmp"))"
+    && not_ok "with vsock the agent keeps off the console" \
+    || ok "with vsock the agent keeps off the console"
+[ -z "$(ls -A "$scratch/tmp")" ] && ok "the agent sockets' directory is removed" \
+    || not_ok "the agent sockets' directory is removed ($(ls -A "$scratch/tmp"))"
+expect "boot --transport virtio-serial: the fallback still works" 0 \
+    "agent on virtio-serial (chosen by configuration)]" \
+    "$kb" boot --initrd "$scratch/good.cpio.gz" --transport virtio-serial
+KATABOX_TRANSPORT=virtio-serial expect "KATABOX_TRANSPORT picks the transport" 0 \
+    "agent on virtio-serial (chosen by configuration)]" "$kb" boot --initrd "$scratch/good.cpio.gz"
+expect "an unknown transport is refused with the choices" 1 "unknown agent transport 'pigeon'" \
+    "$kb" boot --initrd "$scratch/good.cpio.gz" --transport pigeon
 [ -z "$(qemu_left "$scratch")" ] && ok "no QEMU left after a clean boot" || not_ok "no QEMU left after a clean boot"
 
 expect "boot --console-channel: the agent answers on the serial console" 0 "agent on console]" \
@@ -28,7 +35,7 @@ grep -q "katabox-agent: ready boottime_ns=[0-9]* version=$(cat "$top/VERSION")" 
 grep -q "katabox-agent: power-off" "$scratch/console2.log" \
     && ok "the console log has the agent's power-off line" || not_ok "the console log has the agent's power-off line"
 
-expect "boot: q35 with 2 vCPUs works too" 0 "[tcg, q35, 2 vCPU, 256 MiB, agent on virtio-serial]" \
+expect "boot: q35 with 2 vCPUs works too" 0 "[tcg, q35, 2 vCPU, 256 MiB, agent on hybrid-vsock" \
     "$kb" boot --initrd "$scratch/good.cpio.gz" --machine q35 --cpus 2 --memory 256
 
 # a guest without /init: the kernel panics; panic=-1 and -no-reboot end QEMU

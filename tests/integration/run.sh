@@ -153,7 +153,7 @@ wait $relay; rc=$?
 spec '.process.args = ["echo", "container-ran"]'
 "$kr" --root "$root" run -b "$bundle" early >"$scratch/early.out" 2>&1 &
 relay=$!
-for _ in $(seq 100); do [ -S "$root/early/agent.sock" ] && break; sleep 0.02; done
+for _ in $(seq 100); do [ -S "$root/early/qmp.sock" ] && break; sleep 0.02; done
 kill -INT $relay
 t0=$SECONDS
 wait $relay; rc=$?

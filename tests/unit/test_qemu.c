@@ -87,6 +87,40 @@ int main(void)
            !strstr(value_of(&a, "-append"), "katabox.agent_port"), "no agent socket, no port");
     kb_argv_free(&a);
 
+    /* hybrid vsock: shared memfd memory and the vhost-user device */
+    cfg.vsock_user_socket = "/run/kb,y/vhost.sock";
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0, "with a vhost-user-vsock back-end");
+    ok(has_pair(&a, "-M", "microvm,acpi=off,x-option-roms=off,memory-backend=mem") &&
+           has_pair(&a, "-object", "memory-backend-memfd,id=mem,size=2048M,share=on"),
+       "guest memory is a shared memfd the back-end can map (%s)", value_of(&a, "-object"));
+    ok(has_pair(&a, "-global", "virtio-mmio.force-legacy=false"), "microvm: modern virtio-mmio");
+    ok(has_pair(&a, "-chardev", "socket,id=vsock,path=/run/kb,,y/vhost.sock") &&
+           has_pair(&a, "-device", "vhost-user-vsock-device,chardev=vsock"),
+       "microvm: vhost-user-vsock-device on the back-end's socket");
+    ok(strstr(value_of(&a, "-append"), " katabox.agent_vsock=1024") &&
+           !strstr(value_of(&a, "-append"), "agent_port"), "the guest is told to listen on vsock 1024");
+    kb_argv_free(&a);
+    cfg.machine = KB_MACHINE_Q35;
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0 && has_pair(&a, "-device", "vhost-user-vsock-pci,chardev=vsock") &&
+           has_pair(&a, "-M", "q35,memory-backend=mem"), "q35: vhost-user-vsock-pci");
+    kb_argv_free(&a);
+    cfg.agent_socket = "/x/agent.sock";
+    ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "more than one agent channel"),
+       "two agent channels are refused: %s", err.msg);
+    cfg.agent_socket = NULL;
+    cfg.vsock_user_socket = NULL;
+    /* kernel vhost-vsock: the fd carries the CID */
+    cfg.vsock_cid = 1234;
+    cfg.vsock_fd = 7;
+    ok(kb_qemu_argv(&cfg, &a, &err) == 0 &&
+           has_pair(&a, "-device", "vhost-vsock-pci,guest-cid=1234,vhostfd=7") && !has(&a, "-object"),
+       "q35: vhost-vsock-pci with the CID and the inherited fd, private memory");
+    kb_argv_free(&a);
+    cfg.vsock_cid = 2;
+    ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "CID above 2"), "CID 2 (the host) refused");
+    cfg.vsock_cid = 0;
+    cfg.machine = KB_MACHINE_MICROVM;
+
     /* virtio-9p share */
     cfg.share_path = "/run/kb/a,b/rootfs";
     cfg.share_tag = "kbrootfs";

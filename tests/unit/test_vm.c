@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "../../core/hypervisor/vm.h"
-#include "../../core/transport/transport.h"
 #include "tap.h"
 
 static char script[64];
@@ -116,25 +115,6 @@ int main(void)
     kb_vm_wait_ready(&vm, 5000, &err);
     ok(kb_vm_poweroff(&vm, 300, &err) < 0 && err.errnum == ETIMEDOUT, "a guest that ignores power-off times out");
     kb_vm_destroy(&vm);
-
-    cfg = fake("echo 'qemu: -chardev socket: bad option' >&2; exit 1");
-    cfg.agent_socket = "/tmp/kb-test-no-such-dir/agent.sock";
-    ok(kb_vm_start(&vm, &cfg, NULL, &err) == 0, "start a stand-in that dies before its socket");
-    ok(kb_transport_virtio_serial.connect(&vm, cfg.agent_socket, 5000, &err) < 0 &&
-           strstr(err.msg, "before it opened the agent socket") && strstr(err.msg, "bad option"),
-       "QEMU gone before the agent socket: QEMU's words (%s)", err.msg);
-    ok(vm.pid == 0, "nothing left after it");
-    kb_vm_destroy(&vm);
-
-    {
-        char longpath[200], ep[300];
-        memset(longpath, 'a', sizeof longpath - 1);
-        longpath[0] = '/';
-        longpath[sizeof longpath - 1] = '\0';
-        ok(kb_transport_virtio_serial.configure(&cfg, longpath, ep, sizeof ep, &err) < 0 &&
-               err.errnum == ENAMETOOLONG && strstr(err.msg, "--root"),
-           "an agent socket path too long for sun_path is refused: %s", err.msg);
-    }
 
     cfg = fake("");
     cfg.qemu = "/nonexistent/qemu-system-x86_64";
