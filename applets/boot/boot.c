@@ -174,7 +174,6 @@ static int ping(struct kb_agent *a, unsigned n, kb_err *err)
 static int greet_and_stop(struct kb_vm *vm, struct kb_channel *ch, const struct opts *o,
                           uint64_t *guest_ns, uint64_t *t_ready, kb_err *err)
 {
-    struct kb_msg bye = { .kind = KB_KIND_EMPTY };
     struct kb_connect_opts co = { .timeout_ms = o->timeout_s * 1000, .abort_fd = -1 };
     struct kb_agent a;
     int fd = ch->t->connect(ch, vm, &co, err);
@@ -192,9 +191,7 @@ static int greet_and_stop(struct kb_vm *vm, struct kb_channel *ch, const struct 
             r = ping(&a, o->pings, err);
     }
     if (r == 0)
-        r = kb_agent_call(&a, KB_MSG_SHUTDOWN, &bye, NULL, 10000, err);
-    if (r == 0)
-        r = kb_vm_wait_exit(vm, 10000, err);
+        r = kb_agent_shutdown(&a, 10000, err);
     kb_agent_close(&a);
     return r;
 }

@@ -200,6 +200,17 @@ int kb_agent_call(struct kb_agent *a, uint16_t type, const struct kb_msg *req, s
     return 0;
 }
 
+int kb_agent_shutdown(struct kb_agent *a, unsigned timeout_ms, kb_err *err)
+{
+    struct kb_msg req = { .kind = KB_KIND_EMPTY };
+
+    if (kb_agent_call(a, KB_MSG_SHUTDOWN, &req, NULL, timeout_ms, err) < 0 &&
+        !(a->vm && a->vm->exited && WIFEXITED(a->vm->status) && WEXITSTATUS(a->vm->status) == 0 &&
+          !a->vm->saw_panic))
+        return -1;
+    return a->vm ? kb_vm_wait_exit(a->vm, timeout_ms, err) : 0;
+}
+
 int kb_agent_hello(struct kb_agent *a, const char *our_version, unsigned timeout_ms, kb_err *err)
 {
     struct kb_msg req = { .kind = KB_KIND_HELLO }, resp;

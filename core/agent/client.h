@@ -45,6 +45,10 @@ int kb_agent_hello(struct kb_agent *a, const char *our_version, unsigned timeout
  * (errnum from the guest). resp (may be NULL) is freed with kb_msg_free. */
 int kb_agent_call(struct kb_agent *a, uint16_t type, const struct kb_msg *req, struct kb_msg *resp,
                   unsigned timeout_ms, kb_err *err);
+/* Ask the agent to power the VM off, then wait for QEMU to exit. Over
+ * vsock the answer can be lost with the VM (still in the rings when the
+ * guest resets): QEMU's clean exit without a panic then counts as done. */
+int kb_agent_shutdown(struct kb_agent *a, unsigned timeout_ms, kb_err *err);
 /* Send a request without waiting; its answer goes to on_frame. */
 int kb_agent_send(struct kb_agent *a, uint16_t type, const struct kb_msg *req, uint32_t *id,
                   kb_err *err);

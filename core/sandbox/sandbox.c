@@ -154,11 +154,7 @@ int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_
 
 int kb_sandbox_shutdown(struct kb_sandbox *sb, unsigned timeout_ms, kb_err *err)
 {
-    struct kb_msg req = { .kind = KB_KIND_EMPTY };
-
-    if (kb_agent_call(&sb->agent, KB_MSG_SHUTDOWN, &req, NULL, timeout_ms, err) < 0)
-        return -1;
-    if (kb_vm_wait_exit(&sb->vm, timeout_ms, err) < 0)
+    if (kb_agent_shutdown(&sb->agent, timeout_ms, err) < 0)
         return -1;
     sb->t.stopped = kb_now_ns();
     return 0;

@@ -14,7 +14,7 @@
 
 /* tell the guest about freed space once its view of our free space drops
  * below this, so it never stalls on a stale fwd_cnt */
-#define CREDIT_LOW (KB_VSOCK_BUF_ALLOC / 4)
+#define CREDIT_LOW (KB_VSOCK_BUF_ALLOC / 2)
 
 void kb_vsock_init(struct kb_vsock_table *t, uint64_t guest_cid, const struct kb_vsock_ops *ops)
 {

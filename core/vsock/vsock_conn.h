@@ -18,7 +18,7 @@
 #define KB_VSOCK_MAX_CONNS 128
 /* Our receive space per connection (guest->host bytes not yet written to
  * the host fd); what we advertise as buf_alloc. */
-#define KB_VSOCK_BUF_ALLOC (64u * 1024)
+#define KB_VSOCK_BUF_ALLOC (256u * 1024)
 /* RSTs for packets that have no connection (or whose connection is gone)
  * waiting for rx buffers; more are dropped: the guest times out instead. */
 #define KB_VSOCK_RST_QUEUE 64
