@@ -1,9 +1,11 @@
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "../../core/assets.h"
 #include "../../core/err.h"
 #include "../../core/hypervisor/accel.h"
+#include "../../core/transport/transport.h"
 #include "runtime.h"
 
 /* One line per requirement; r is the check's result, err its failure. */
@@ -38,6 +40,13 @@ int runtime_check(const struct rt_globals *g, int argc, char **argv)
         printf("ok: accelerator: kvm\n");
     else
         printf("warning: accelerator: tcg (emulation, much slower): KVM is not usable: %s\n", why);
+    {
+        const struct kb_transport *t = kb_transport_choose(getenv(KB_TRANSPORT_ENV), why, sizeof why, &err);
+        if (t)
+            printf("ok: agent transport: %s (%s)\n", t->name, why);
+        else
+            failed += report("agent transport", -1, NULL, &err);
+    }
     printf("%s\n", failed ? "FAIL: this host cannot run katabox sandboxes"
                           : "ok: this host can run katabox sandboxes");
     return failed ? 1 : 0;

@@ -78,10 +78,12 @@ int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_er
     }
     close(ready[0]);
     msg[n] = '\0';
-    if (strcmp(msg, "ok\n") != 0) {
+    if (strncmp(msg, "ok ", 3) != 0) {
         waitpid(pid, NULL, 0);
         return kb_error(err, 0, "%s", n ? msg : "the keeper died before the container was created");
     }
+    if (g->debug)
+        fprintf(stderr, "katabox: %s: create: agent transport %s", RUNTIME_APPLET, msg + 3);
     if (co->pid_file && kb_write_pid_file(co->pid_file, pid, err) < 0)
         return -1;
     return 0;

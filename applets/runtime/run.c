@@ -102,11 +102,11 @@ static double ms(uint64_t from, uint64_t to)
 static void print_phases(const struct kb_sandbox *sb)
 {
     fprintf(stderr, "katabox: %s: run: phases (ms): boot %.1f create %.1f start %.1f run %.1f "
-                    "shutdown %.1f total %.1f [%s, %u vCPU, %u MiB]\n", RUNTIME_APPLET,
+                    "shutdown %.1f total %.1f [%s, %u vCPU, %u MiB, agent on %s]\n", RUNTIME_APPLET,
             ms(sb->t.start, sb->t.ready), ms(sb->t.ready, sb->t.created),
             ms(sb->t.created, sb->t.started), ms(sb->t.started, sb->t.exited),
             ms(sb->t.exited, sb->t.stopped), ms(sb->t.start, sb->t.stopped),
-            kb_accel_name(sb->cfg.accel), sb->cfg.vcpus, sb->cfg.mem_mib);
+            kb_accel_name(sb->cfg.accel), sb->cfg.vcpus, sb->cfg.mem_mib, sb->chan.t->name);
 }
 
 static int run(const struct rt_globals *g, const struct run_opts *o, int *status, kb_err *err)
@@ -134,6 +134,9 @@ static int run(const struct rt_globals *g, const struct run_opts *o, int *status
     io = (struct kb_run_io){ .in = 0, .out = 1, .err = 2, .terminal = spec.process.terminal,
                              .tty = -1, .sigfd = sigfd, .pid_file = o->pid_file };
     r = kb_sandbox_start(&sb, &so, err);
+    if (g->debug && sb.chan.t)
+        fprintf(stderr, "katabox: %s: run: agent transport %s (%s)\n", RUNTIME_APPLET,
+                sb.chan.t->name, sb.transport_note);
     if (r == 0 && spec.process.terminal) {
         /* raw only once the VM is up, so a boot failure leaves the terminal alone */
         if (kb_tty_raw(&tty, 0) < 0)

@@ -233,7 +233,12 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
         goto fail;
     /* from here the state dir outlives us, until `delete` */
     k.sb.keep_dir = 1;
-    report(ready, "ok\n");
+    {
+        /* "ok", then which transport and why, for create --debug */
+        char line[256];
+        snprintf(line, sizeof line, "ok %s (%s)\n", k.sb.chan.t->name, k.sb.transport_note);
+        report(ready, line);
+    }
     close(ready);
     ctl.fd = k.listen_fd;
     if (kb_relay_wait(&k.relay, &ctl, &status, &err) < 0) {

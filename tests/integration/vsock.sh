@@ -8,6 +8,7 @@
 kr=$top/build/bin/kata-runtime
 root=$scratch/kr
 mib=${KATABOX_VSOCK_STRESS_MIB:-256}
+exec </dev/null # the containers here run cat: never on the caller's stdin
 
 bundle=$scratch/b
 mkdir -p "$bundle/rootfs/bin"
@@ -29,6 +30,13 @@ echo_through() {
     secs=$(( ($(date +%s%N) - t0) / 1000000 ))
     sleep 0.2 # tee's sha256sum runs in the background
 }
+
+expect "run --debug says which transport it chose, and why" 0 \
+    "agent transport hybrid-vsock (/dev/vhost-vsock: " "$kr" --root "$root" --debug run -b "$bundle" dbg
+expect "kata-runtime check says which transport auto picks here" 0 \
+    "ok: agent transport: hybrid-vsock (/dev/vhost-vsock: " "$kr" check
+KATABOX_TRANSPORT=pigeon expect "a bad KATABOX_TRANSPORT is refused before anything starts" 1 \
+    "unknown agent transport 'pigeon'" "$kr" --root "$root" run -b "$bundle" pigeon
 
 echo_through hybrid-vsock "$mib" stress
 if [ "$rc" = 0 ] && [ -s "$scratch/stress.in" ] && cmp -s "$scratch/stress.in" "$scratch/stress.out"; then
