@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../core/agent/client.h"
 #include "../../core/transport/transport.h"
 #include "../../core/util.h"
 #include "tap.h"
@@ -207,6 +208,65 @@ static void test_virtio_serial(void)
     kb_channel_release(&ch);
 }
 
+/* A real VM (the built kernel and initramfs under TCG) over hybrid vsock:
+ * so the back-end's thread runs under the sanitizers with real traffic.
+ * Then QEMU is killed under an open connection. */
+static void test_real_vm(void)
+{
+    struct kb_connect_opts co = { .timeout_ms = 60000, .abort_fd = -1 };
+    struct kb_msg req = { .kind = KB_KIND_HELLO }, resp;
+    struct kb_vm_config cfg;
+    struct kb_channel ch;
+    struct kb_agent a;
+    struct kb_vm vm;
+    char dir[64] = "/tmp/kb-test-transport.XXXXXX";
+    kb_err err;
+    int fd, r = 0;
+
+    if (access("build/bzImage", R_OK) || access("build/initramfs.cpio.gz", R_OK) ||
+        access("/usr/bin/qemu-system-x86_64", X_OK)) {
+        tap_skip("no built kernel and initramfs, or no QEMU");
+        return;
+    }
+    for (int round = 0; round < 2; round++) {
+        kb_vm_config_defaults(&cfg);
+        cfg.kernel = "build/bzImage";
+        cfg.initrd = "build/initramfs.cpio.gz";
+        strcpy(dir, "/tmp/kb-test-transport.XXXXXX");
+        mkdtemp(dir);
+        kb_channel_init(&ch, &kb_transport_hybrid_vsock);
+        ok(ch.t->configure(&ch, &cfg, dir, &err) == 0 && kb_vm_start(&vm, &cfg, NULL, &err) == 0,
+           "a real VM with the hybrid back-end");
+        fd = ch.t->connect(&ch, &vm, &co, &err);
+        ok(fd >= 0 && kb_agent_open(&a, fd, &vm, &err) == 0, "connected to the agent: %s",
+           fd < 0 ? err.msg : "ok");
+        if (fd < 0) {
+            kb_vm_destroy(&vm);
+            kb_channel_release(&ch);
+            rmdir(dir);
+            return;
+        }
+        kb_msg_hello_self(&req.u.hello, "test");
+        if (round == 0) {
+            for (int i = 0; i < 50 && r == 0; i++) {
+                r = kb_agent_call(&a, KB_MSG_HELLO, &req, &resp, 10000, &err);
+                if (r == 0)
+                    r = kb_proto_check_hello(&resp.u.hello, &err);
+                kb_msg_free(&resp);
+            }
+            ok(r == 0, "50 HELLO round trips: %s", r ? err.msg : "ok");
+            ok(kb_agent_shutdown(&a, 10000, &err) == 0, "SHUTDOWN: QEMU exits cleanly");
+        } else {
+            kill(vm.pid, SIGKILL);
+            ok(kb_agent_call(&a, KB_MSG_HELLO, &req, &resp, 10000, &err) < 0 &&
+                   strstr(err.msg, "QEMU was killed by signal 9"),
+               "QEMU killed under the connection: the call ends saying so (%s)", err.msg);
+        }
+        kb_agent_close(&a);
+        hybrid_stop(&ch, dir, &vm);
+    }
+}
+
 int main(void)
 {
     test_pick_cid();
@@ -215,5 +275,6 @@ int main(void)
     test_hybrid();
     test_virtio_serial();
     unlink(script);
+    test_real_vm();
     return tap_done();
 }
