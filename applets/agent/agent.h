@@ -40,6 +40,7 @@ struct agent_ctr {
     struct kb_ctr ctr;
     char *rootfs;
     bool share_mounted;         /* we mounted the 9p share at rootfs */
+    char *binds;                /* where the bind sources' share is mounted; NULL: none */
     bool started;
     struct agent_proc init;
 };

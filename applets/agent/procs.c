@@ -3,6 +3,7 @@
  * by id or stream, and reporting their end to the host. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -12,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../../core/sandbox/binds.h"
 #include "../../core/util.h"
 #include "agent.h"
 
@@ -48,6 +50,11 @@ void agent_ctr_free(struct agent_ctr *c)
     kb_container_release(&c->ctr);
     if (c->share_mounted)
         umount2(c->rootfs, MNT_DETACH);
+    if (c->binds) {
+        umount2(c->binds, MNT_DETACH);
+        rmdir(c->binds);
+        free(c->binds);
+    }
     kb_spec_free(&c->spec);
     free(c->rootfs);
     free(c->id);
@@ -55,14 +62,41 @@ void agent_ctr_free(struct agent_ctr *c)
 }
 
 /* The host shares the bundle's rootfs over virtio-9p; msize bounds each
- * request, and the default (8 KiB) makes reading binaries slow. */
-static int mount_share(const char *tag, const char *where, kb_err *err)
+ * request, and the default (8 KiB) makes reading binaries slow. nodev
+ * stays off the bind sources' share: a bind of a host device node is a
+ * device here too, as under runc. */
+static int mount_share(const char *tag, const char *where, unsigned long flags, kb_err *err)
 {
     if (kb_mkdir_p(where, 0755, err) < 0)
         return -1;
-    if (mount(tag, where, "9p", MS_NOSUID | MS_NODEV,
-              "trans=virtio,version=9p2000.L,msize=262144,cache=loose") < 0)
-        return kb_error_errno(err, "mount the shared rootfs (9p tag %s) on %s", tag, where);
+    if (mount(tag, where, "9p", flags, "trans=virtio,version=9p2000.L,msize=262144,cache=loose") < 0)
+        return kb_error_errno(err, "mount the 9p share %s on %s", tag, where);
+    return 0;
+}
+
+/* Point the spec's bind mounts at their sources in the host's share
+ * (entry i is the source of mounts[i]: core/sandbox/binds.h). */
+static int use_binds(struct agent_ctr *c, const char *tag, kb_err *err)
+{
+    if (asprintf(&c->binds, "%s/%s", KB_GUEST_BINDS, c->id) < 0) {
+        c->binds = NULL;
+        return kb_error(err, ENOMEM, "bind sources");
+    }
+    if (mount_share(tag, c->binds, MS_NOSUID, err) < 0) {
+        free(c->binds);
+        c->binds = NULL;
+        return -1;
+    }
+    for (size_t i = 0; i < c->spec.n_mounts; i++) {
+        struct kb_mount *m = &c->spec.mounts[i];
+        char *src;
+        if (!kb_mount_is_bind(m))
+            continue;
+        if (asprintf(&src, "%s/%zu", c->binds, i) < 0)
+            return kb_error(err, ENOMEM, "bind sources");
+        free(m->source);
+        m->source = src;
+    }
     return 0;
 }
 
@@ -188,10 +222,12 @@ int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err)
         goto out;
     }
     if (m->rootfs_tag[0]) {
-        if ((r = mount_share(m->rootfs_tag, c->rootfs, err)) < 0)
+        if ((r = mount_share(m->rootfs_tag, c->rootfs, MS_NOSUID | MS_NODEV, err)) < 0)
             goto out;
         c->share_mounted = true;
     }
+    if (m->binds_tag[0] && (r = use_binds(c, m->binds_tag, err)) < 0)
+        goto out;
     if ((r = open_stdio(&c->init, m->stream_base, &c->spec.process, &io, err)) < 0)
         goto out;
     r = kb_container_create(&c->spec, c->rootfs, &io, &c->ctr, err);

@@ -31,6 +31,9 @@ struct kb_ctr_plan {
     uint64_t caps[KB_CAP_SETS];
 };
 
+/* --- copyup.c: copy the directory from's contents into to (tmpcopyup) */
+int kb_ctr_copy_up(int from, int to, kb_err *err);
+
 /* --- sync.c: the staged handshake's messages (create.c tells the stages) */
 enum kb_sync_type { KB_SYNC_PID = 1, KB_SYNC_SETUP, KB_SYNC_READY, KB_SYNC_GO, KB_SYNC_ERROR };
 

@@ -73,7 +73,9 @@ const char *kb_mount_opt_name(size_t i)
     if (i < N_OF(propagation_opts))
         return propagation_opts[i].name;
     i -= N_OF(propagation_opts);
-    return i < N_OF(rec_opts) ? rec_opts[i].name : NULL;
+    if (i < N_OF(rec_opts))
+        return rec_opts[i].name;
+    return i == N_OF(rec_opts) ? "tmpcopyup" : NULL;
 }
 
 static int rec_opt(const char *o, struct kb_mount_opts *m)
@@ -97,6 +99,10 @@ static int rec_opt(const char *o, struct kb_mount_opts *m)
 
 static int known_opt(const char *o, struct kb_mount_opts *m, kb_err *err)
 {
+    if (strcmp(o, "tmpcopyup") == 0) {
+        m->tmpcopyup = true;
+        return 1;
+    }
     for (size_t i = 0; i < N_OF(flag_opts); i++)
         if (strcmp(flag_opts[i].name, o) == 0) {
             if (flag_opts[i].clear)

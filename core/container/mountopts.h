@@ -4,6 +4,7 @@
 #define KB_CONTAINER_MOUNTOPTS_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../err.h"
@@ -29,6 +30,7 @@ struct kb_mount_opts {
     size_t n_propagation;
     uint64_t attr_set, attr_clr;         /* recursive attributes ("rro", "rnosuid"...) */
     char *data;                          /* the other options comma-joined; NULL when none */
+    bool tmpcopyup;                      /* runc's extension: a tmpfs starts with what it covers */
 };
 
 /* Parse a NULL-terminated option list (NULL: none); free *o after, on error too. */

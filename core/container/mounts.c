@@ -178,7 +178,7 @@ static int mount_one(const struct kb_ctr_mount *cm, int rootfd, kb_err *err)
 {
     const struct kb_mount *m = cm->m;
     unsigned long flags = cm->opts.flags;
-    _cleanup_close_ int fd = -1;
+    _cleanup_close_ int fd = -1, under = -1;
     char at[KB_FDPATH_MAX];
     const char *source;
     mode_t old_mode;
@@ -192,9 +192,22 @@ static int mount_one(const struct kb_ctr_mount *cm, int rootfd, kb_err *err)
     source = m->source ? m->source : cm->fstype;
     if (cm->kind == KB_MNT_BIND)
         flags &= MS_BIND | MS_REC;
+    /* tmpcopyup: the directory the tmpfs will cover, opened before it does */
+    if (cm->kind == KB_MNT_TMPFS && cm->opts.tmpcopyup && old_mode) {
+        under = open(kb_ctr_fdpath(at, fd), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (under < 0)
+            return kb_error_errno(err, "open %s to copy it up", m->destination);
+    }
     if (mount(source, kb_ctr_fdpath(at, fd), cm->fstype, flags, cm->opts.data) < 0)
         return kb_error_errno(err, "mount %s on %s", cm->kind == KB_MNT_BIND ? source : cm->fstype,
                               m->destination);
+    if (under >= 0) {
+        _cleanup_close_ int top = kb_ctr_open_in(rootfd, m->destination, 0);
+        if (top < 0)
+            return kb_error_errno(err, "reopen %s", m->destination);
+        if (kb_ctr_copy_up(under, top, err) < 0)
+            return kb_error_wrap(err, "mount tmpfs on %s", m->destination);
+    }
     if (mount_finish(cm, rootfd, old_mode, err) < 0)
         return kb_error_wrap(err, "mount %s on %s", cm->kind == KB_MNT_BIND ? source : cm->fstype,
                              m->destination);

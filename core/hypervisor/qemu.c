@@ -54,10 +54,8 @@ void kb_argv_free(struct kb_argv *a)
     a->n = a->cap = 0;
 }
 
-static int add(struct kb_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int add(struct kb_argv *a, const char *fmt, ...)
+static int vadd(struct kb_argv *a, const char *fmt, va_list ap)
 {
-    va_list ap;
     char *s;
     int r;
 
@@ -69,14 +67,42 @@ static int add(struct kb_argv *a, const char *fmt, ...)
         a->v = v;
         a->cap = cap;
     }
-    va_start(ap, fmt);
     r = vasprintf(&s, fmt, ap);
-    va_end(ap);
     if (r < 0)
         return -1;
     a->v[a->n++] = s;
     a->v[a->n] = NULL;
     return 0;
+}
+
+/* One argument. Each call is its own statement (or joined with ||): the
+ * order of `|`'s operands is unspecified, and argv order matters. */
+static int add(struct kb_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int add(struct kb_argv *a, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = vadd(a, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* An option and its value, in that order. */
+static int opt(struct kb_argv *a, const char *flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int opt(struct kb_argv *a, const char *flag, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    if (add(a, "%s", flag) < 0)
+        return -1;
+    va_start(ap, fmt);
+    r = vadd(a, fmt, ap);
+    va_end(ap);
+    return r;
 }
 
 static char *double_commas(const char *s)
@@ -124,11 +150,17 @@ int kb_share_tag_check(const char *tag, kb_err *err)
  * field's name. */
 static int check_extras(const struct kb_vm_config *cfg, kb_err *err)
 {
-    if (cfg->share_path) {
-        if (cfg->share_path[0] != '/')
-            return kb_error(err, EINVAL, "share_path '%s' is not an absolute path", cfg->share_path);
-        if (kb_share_tag_check(cfg->share_tag, err) < 0)
+    for (unsigned i = 0; i < KB_VM_MAX_SHARES; i++) {
+        const struct kb_vm_share *sh = &cfg->shares[i];
+        if (!sh->path)
+            continue;
+        if (sh->path[0] != '/')
+            return kb_error(err, EINVAL, "share_path '%s' is not an absolute path", sh->path);
+        if (kb_share_tag_check(sh->tag, err) < 0)
             return -1;
+        for (unsigned j = 0; j < i; j++)
+            if (cfg->shares[j].path && strcmp(cfg->shares[j].tag, sh->tag) == 0)
+                return kb_error(err, EINVAL, "share_tag '%s' is used twice", sh->tag);
     }
     if ((cfg->agent_socket != NULL) + (cfg->vsock_user_socket != NULL) + (cfg->vsock_cid != 0) > 1)
         return kb_error(err, EINVAL, "more than one agent channel configured");
@@ -184,80 +216,88 @@ int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *er
     if (cfg->machine == KB_MACHINE_MICROVM) {
         /* acpi=off: the guest kernel has no ACPI (size, boot time); QEMU
          * then lists the virtio-mmio devices on the kernel command line */
-        r |= add(&a, "-M") | add(&a, "microvm,acpi=off,x-option-roms=off%s", membackend);
+        r |= opt(&a, "-M", "microvm,acpi=off,x-option-roms=off%s", membackend);
         /* microvm's virtio-mmio is legacy (version 1) by default, and
          * vhost-user devices require VIRTIO_F_VERSION_1 */
-        r |= add(&a, "-global") | add(&a, "virtio-mmio.force-legacy=false");
+        r |= opt(&a, "-global", "virtio-mmio.force-legacy=false");
     } else {
-        r |= add(&a, "-M") | add(&a, "q35%s", membackend);
+        r |= opt(&a, "-M", "q35%s", membackend);
     }
     if (cfg->vsock_user_socket)
-        r |= add(&a, "-object") | add(&a, "memory-backend-memfd,id=mem,size=%uM,share=on", cfg->mem_mib);
-    if (cfg->accel == KB_ACCEL_KVM)
-        r |= add(&a, "-accel") | add(&a, "kvm") | add(&a, "-cpu") | add(&a, "host");
-    else
+        r |= opt(&a, "-object", "memory-backend-memfd,id=mem,size=%uM,share=on", cfg->mem_mib);
+    if (cfg->accel == KB_ACCEL_KVM) {
+        r |= opt(&a, "-accel", "kvm");
+        r |= opt(&a, "-cpu", "host");
+    } else {
+        if (cfg->tb_size_mib)
+            r |= opt(&a, "-accel", "tcg,tb-size=%u", cfg->tb_size_mib);
+        else
+            r |= opt(&a, "-accel", "tcg");
         /* "max": every feature TCG emulates, and no CPU bugs for the guest
          * kernel to work around (measured: 0.15 s less boot than qemu64) */
-        r |= add(&a, "-accel") | (cfg->tb_size_mib ? add(&a, "tcg,tb-size=%u", cfg->tb_size_mib)
-                                                   : add(&a, "tcg")) |
-             add(&a, "-cpu") | add(&a, "max");
-    r |= add(&a, "-smp") | add(&a, "%u", cfg->vcpus);
-    r |= add(&a, "-m") | add(&a, "%uM", cfg->mem_mib);
-    r |= add(&a, "-nodefaults") | add(&a, "-no-user-config") | add(&a, "-display") | add(&a, "none");
+        r |= opt(&a, "-cpu", "max");
+    }
+    r |= opt(&a, "-smp", "%u", cfg->vcpus);
+    r |= opt(&a, "-m", "%uM", cfg->mem_mib);
+    r |= add(&a, "-nodefaults");
+    r |= add(&a, "-no-user-config");
+    r |= opt(&a, "-display", "none");
     /* a guest reset (our agent's power-off, or a panic with panic=-1) ends
      * QEMU instead of rebooting the guest */
     r |= add(&a, "-no-reboot");
-    r |= add(&a, "-chardev") | add(&a, "stdio,id=console,signal=off");
-    r |= add(&a, "-serial") | add(&a, "chardev:console");
+    r |= opt(&a, "-chardev", "stdio,id=console,signal=off");
+    r |= opt(&a, "-serial", "chardev:console");
     if (cfg->agent_socket) {
         /* a comma would end QEMU's path option: it must be doubled */
         _cleanup_free_ char *path = double_commas(cfg->agent_socket);
         r |= !path;
-        r |= add(&a, "-device") |
-             add(&a, cfg->machine == KB_MACHINE_Q35 ? "virtio-serial-pci" : "virtio-serial-device");
-        r |= add(&a, "-chardev") | add(&a, "socket,id=agent,path=%s,server=on,wait=off", path ? path : "");
-        r |= add(&a, "-device") | add(&a, "virtserialport,chardev=agent,name=" KB_AGENT_PORT_NAME);
+        r |= opt(&a, "-device", "%s",
+                 cfg->machine == KB_MACHINE_Q35 ? "virtio-serial-pci" : "virtio-serial-device");
+        r |= opt(&a, "-chardev", "socket,id=agent,path=%s,server=on,wait=off", path ? path : "");
+        r |= opt(&a, "-device", "virtserialport,chardev=agent,name=" KB_AGENT_PORT_NAME);
     }
     if (cfg->vsock_user_socket) {
         _cleanup_free_ char *path = double_commas(cfg->vsock_user_socket);
         r |= !path;
-        r |= add(&a, "-chardev") | add(&a, "socket,id=vsock,path=%s", path ? path : "");
-        r |= add(&a, "-device") | add(&a, "%s,chardev=vsock",
+        r |= opt(&a, "-chardev", "socket,id=vsock,path=%s", path ? path : "");
+        r |= opt(&a, "-device", "%s,chardev=vsock",
                                       cfg->machine == KB_MACHINE_Q35 ? "vhost-user-vsock-pci"
                                                                      : "vhost-user-vsock-device");
     }
     if (cfg->vsock_cid)
         /* the fd already carries the CID (chosen without collisions by
          * whoever opened it); QEMU sets the same one again */
-        r |= add(&a, "-device") | add(&a, "%s,guest-cid=%u,vhostfd=%d",
+        r |= opt(&a, "-device", "%s,guest-cid=%u,vhostfd=%d",
                                       cfg->machine == KB_MACHINE_Q35 ? "vhost-vsock-pci"
                                                                      : "vhost-vsock-device",
                                       cfg->vsock_cid, cfg->vsock_fd);
-    if (cfg->share_path) {
-        _cleanup_free_ char *path = double_commas(cfg->share_path);
+    for (unsigned i = 0; i < KB_VM_MAX_SHARES; i++) {
+        const struct kb_vm_share *sh = &cfg->shares[i];
+        _cleanup_free_ char *path = sh->path ? double_commas(sh->path) : NULL;
+        if (!sh->path)
+            continue;
         r |= !path;
         /* security_model=none: the guest's owners and modes go straight
          * onto the host's files (as passthrough) where QEMU may set them, and
          * a failure to is not reported: a rootfs needs its real uids, and an
          * unprivileged QEMU still serves it. A comma would end the path. */
-        r |= add(&a, "-fsdev") | add(&a, "local,id=share,path=%s,security_model=none%s", path ? path : "",
-                                     cfg->share_readonly ? ",readonly=on" : "");
-        r |= add(&a, "-device") | add(&a, "%s,fsdev=share,mount_tag=%s",
+        r |= opt(&a, "-fsdev", "local,id=share%u,path=%s,security_model=none%s", i,
+                                     path ? path : "", sh->readonly ? ",readonly=on" : "");
+        r |= opt(&a, "-device", "%s,fsdev=share%u,mount_tag=%s",
                                       cfg->machine == KB_MACHINE_Q35 ? "virtio-9p-pci" : "virtio-9p-device",
-                                      cfg->share_tag);
+                                      i, sh->tag);
     }
     if (cfg->qmp_socket) {
         _cleanup_free_ char *path = double_commas(cfg->qmp_socket);
         r |= !path;
         /* wait=off: QEMU starts without a client; we connect when we need it */
-        r |= add(&a, "-chardev") | add(&a, "socket,id=qmp,path=%s,server=on,wait=off", path ? path : "");
-        r |= add(&a, "-mon") | add(&a, "chardev=qmp,mode=control");
+        r |= opt(&a, "-chardev", "socket,id=qmp,path=%s,server=on,wait=off", path ? path : "");
+        r |= opt(&a, "-mon", "chardev=qmp,mode=control");
     }
-    r |= add(&a, "-kernel") | add(&a, "%s", cfg->kernel);
-    r |= add(&a, "-initrd") | add(&a, "%s", cfg->initrd);
-    r |= add(&a, "-append") |
-         add(&a, "console=ttyS0 panic=-1 reboot=t quiet%s%s%s", extra,
-             cfg->append && *cfg->append ? " " : "", cfg->append ? cfg->append : "");
+    r |= opt(&a, "-kernel", "%s", cfg->kernel);
+    r |= opt(&a, "-initrd", "%s", cfg->initrd);
+    r |= opt(&a, "-append", "console=ttyS0 panic=-1 reboot=t quiet%s%s%s", extra,
+              cfg->append && *cfg->append ? " " : "", cfg->append ? cfg->append : "");
     if (r) {
         kb_argv_free(&a);
         return kb_error(err, ENOMEM, "qemu command line");

@@ -9,6 +9,9 @@
 
 enum kb_machine { KB_MACHINE_MICROVM, KB_MACHINE_Q35 };
 
+/* the bundle's rootfs, and the sources of the container's bind mounts */
+#define KB_VM_MAX_SHARES 2
+
 struct kb_vm_config {
     const char *qemu;        /* binary; NULL: qemu-system-x86_64 from PATH */
     const char *kernel;      /* bzImage */
@@ -24,9 +27,11 @@ struct kb_vm_config {
     const char *vsock_user_socket; /* a vhost-user-vsock back-end's socket (hybrid vsock); NULL: none */
     uint32_t vsock_cid;      /* vhost-vsock: the guest's CID; 0: no vhost-vsock device */
     int vsock_fd;            /* vhost-vsock: /dev/vhost-vsock with that CID set, kept open for QEMU */
-    const char *share_path;  /* host directory shared over virtio-9p; NULL: no share */
-    const char *share_tag;   /* its 9p mount tag, what the guest mounts it by */
-    int share_readonly;      /* the guest may not write to the share */
+    struct kb_vm_share {     /* host directories shared over virtio-9p */
+        const char *path;    /* NULL: this slot unused */
+        const char *tag;     /* its 9p mount tag, what the guest mounts it by */
+        int readonly;        /* the guest may not write to the share */
+    } shares[KB_VM_MAX_SHARES];
     const char *qmp_socket;  /* unix socket QEMU serves QMP on; NULL: none */
 };
 

@@ -422,3 +422,13 @@ const struct kb_namespace *kb_spec_namespace(const struct kb_spec *spec, enum kb
             return &spec->namespaces[i];
     return NULL;
 }
+
+bool kb_mount_is_bind(const struct kb_mount *m)
+{
+    if (m->type && strcmp(m->type, "bind") == 0)
+        return true;
+    for (char **o = m->options; o && *o; o++)
+        if (strcmp(*o, "bind") == 0 || strcmp(*o, "rbind") == 0)
+            return true;
+    return false;
+}

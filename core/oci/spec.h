@@ -4,6 +4,7 @@
 #ifndef KB_OCI_SPEC_H
 #define KB_OCI_SPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +81,8 @@ int kb_spec_parse(const char *json, size_t len, struct kb_spec *spec, kb_err *er
 /* Read and parse a config.json file. */
 int kb_spec_load(const char *path, struct kb_spec *spec, kb_err *err);
 void kb_spec_free(struct kb_spec *spec);
+/* Is m a bind mount (type "bind", or option "bind" or "rbind", as runc reads it)? */
+bool kb_mount_is_bind(const struct kb_mount *m);
 /* The spec's namespace entry of `type`, or NULL. */
 const struct kb_namespace *kb_spec_namespace(const struct kb_spec *spec, enum kb_ns_type type);
 /* Name <-> value of an RLIMIT_* ("RLIMIT_NOFILE"); -1 if unknown. */

@@ -37,6 +37,7 @@ struct kb_msg_create {           /* CREATE request */
     char *rootfs;
     uint32_t stream_base;        /* init's stdio streams; 0: none */
     char *rootfs_tag;            /* virtio-9p tag to mount at rootfs; "": already there */
+    char *binds_tag;             /* virtio-9p tag holding the bind mounts' sources; "": none */
 };
 
 struct kb_msg_start {            /* START request */

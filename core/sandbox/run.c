@@ -12,6 +12,7 @@
 #include "../proto/stream.h"
 #include "../tty.h"
 #include "../util.h"
+#include "binds.h"
 
 /* the container's init gets the first stream base; execs (later) the next */
 #define INIT_STREAMS 4
@@ -186,7 +187,8 @@ int kb_relay_create(struct kb_relay *r, struct kb_sandbox *sb, const char *id, c
                                          .oci_config_len = len,
                                          .rootfs = rootfs,
                                          .stream_base = INIT_STREAMS,
-                                         .rootfs_tag = KB_ROOTFS_TAG };
+                                         .rootfs_tag = KB_ROOTFS_TAG,
+                                         .binds_tag = sb->n_binds ? KB_BINDS_TAG : "" };
     if (kb_agent_call(&sb->agent, KB_MSG_CREATE, &m, NULL, 60000, err) < 0)
         return -1;
     sb->t.created = kb_now_ns();

@@ -13,6 +13,7 @@
 #include "../hypervisor/sizing.h"
 #include "../hypervisor/tsc.h"
 #include "../util.h"
+#include "binds.h"
 
 int kb_container_id_check(const char *id, kb_err *err)
 {
@@ -85,11 +86,15 @@ static int configure_vm(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, 
         return kb_error_errno(err, "sysinfo");
     if (kb_vm_size(&o->spec->resources, cpus, mem, cfg, err) < 0)
         return -1;
-    cfg->share_path = sb->rootfs;
-    cfg->share_tag = KB_ROOTFS_TAG;
+    cfg->shares[0].path = sb->rootfs;
+    cfg->shares[0].tag = KB_ROOTFS_TAG;
     /* writable even with root.readonly: like runc, the guest creates missing
      * mount points in the bundle's rootfs before it remounts / read-only */
-    cfg->share_readonly = 0;
+    cfg->shares[0].readonly = 0;
+    if (sb->n_binds) {
+        cfg->shares[1].path = sb->binds;
+        cfg->shares[1].tag = KB_BINDS_TAG;
+    }
     snprintf(sb->qmp_path, sizeof sb->qmp_path, "%s/qmp.sock", sb->dir);
     cfg->qmp_socket = sb->qmp_path;
     snprintf(sb->console_log, sizeof sb->console_log, "%s/console.log", sb->dir);
@@ -131,6 +136,11 @@ int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_
     if (kb_container_id_check(o->id, err) < 0 || resolve_rootfs(sb, o, err) < 0 ||
         make_state_dir(sb, o->root, o->id, err) < 0)
         return -1;
+    /* before configure_vm: the transport may start a thread, and a process
+     * with threads cannot have a mount namespace of its own */
+    if (kb_binds_prepare(o->spec, o->bundle, sb->dir, sb->binds, sizeof sb->binds, &sb->n_binds,
+                         err) < 0)
+        return kb_error_wrap(err, "share the bind mounts' sources");
     if (configure_vm(sb, o, err) < 0)
         return -1;
     if (kb_vm_start(&sb->vm, &sb->cfg, sb->console_log, err) < 0)
@@ -171,6 +181,7 @@ void kb_sandbox_remove_state(const char *dir)
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         unlink(path);
     }
+    kb_binds_remove(dir);
     rmdir(dir);
 }
 

@@ -36,7 +36,8 @@ struct kb_sandbox {
     char dir[PATH_MAX];         /* state dir; "" until created */
     char rootfs[PATH_MAX];      /* the bundle's rootfs on the host */
     char kernel[PATH_MAX], initrd[PATH_MAX];
-    char qmp_path[PATH_MAX], console_log[PATH_MAX];
+    char qmp_path[PATH_MAX], console_log[PATH_MAX], binds[PATH_MAX];
+    unsigned n_binds;           /* bind mounts whose sources are shared from binds/ */
     struct kb_vm_config cfg;
     struct kb_channel chan;     /* the agent's transport and what it holds */
     char transport_note[160];   /* why that transport, for the log */

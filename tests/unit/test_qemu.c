@@ -122,52 +122,52 @@ int main(void)
     cfg.machine = KB_MACHINE_MICROVM;
 
     /* virtio-9p share */
-    cfg.share_path = "/run/kb/a,b/rootfs";
-    cfg.share_tag = "kbrootfs";
+    cfg.shares[0].path = "/run/kb/a,b/rootfs";
+    cfg.shares[0].tag = "kbrootfs";
     ok(kb_qemu_argv(&cfg, &a, &err) == 0, "with a 9p share");
-    ok(has_pair(&a, "-fsdev", "local,id=share,path=/run/kb/a,,b/rootfs,security_model=none"),
+    ok(has_pair(&a, "-fsdev", "local,id=share0,path=/run/kb/a,,b/rootfs,security_model=none"),
        "the share's fsdev, its path's comma doubled (%s)", value_of(&a, "-fsdev"));
-    ok(has_pair(&a, "-device", "virtio-9p-device,fsdev=share,mount_tag=kbrootfs"),
+    ok(has_pair(&a, "-device", "virtio-9p-device,fsdev=share0,mount_tag=kbrootfs"),
        "microvm: virtio-9p on virtio-mmio, with its mount tag");
     kb_argv_free(&a);
     cfg.machine = KB_MACHINE_Q35;
-    cfg.share_readonly = 1;
+    cfg.shares[0].readonly = 1;
     ok(kb_qemu_argv(&cfg, &a, &err) == 0 &&
-           has_pair(&a, "-device", "virtio-9p-pci,fsdev=share,mount_tag=kbrootfs"),
+           has_pair(&a, "-device", "virtio-9p-pci,fsdev=share0,mount_tag=kbrootfs"),
        "q35: virtio-9p-pci");
-    ok(has_pair(&a, "-fsdev", "local,id=share,path=/run/kb/a,,b/rootfs,security_model=none,readonly=on"),
+    ok(has_pair(&a, "-fsdev", "local,id=share0,path=/run/kb/a,,b/rootfs,security_model=none,readonly=on"),
        "a read-only share says readonly=on");
     kb_argv_free(&a);
     cfg.machine = KB_MACHINE_MICROVM;
-    cfg.share_readonly = 0;
-    cfg.share_tag = "abcdefghijklmnopqrstuvwxyz_-.AB";
+    cfg.shares[0].readonly = 0;
+    cfg.shares[0].tag = "abcdefghijklmnopqrstuvwxyz_-.AB";
     ok(kb_qemu_argv(&cfg, &a, &err) == 0, "a 31-byte tag of every allowed kind of character");
     kb_argv_free(&a);
     {
         static const char *const bad_tags[] = { "", "abcdefghijklmnopqrstuvwxyz_-.ABC", "a,b",
                                                 "a b", "a=b", "tag/x", "t\xc3\xa9" };
         for (unsigned i = 0; i < sizeof bad_tags / sizeof bad_tags[0]; i++) {
-            cfg.share_tag = bad_tags[i];
+            cfg.shares[0].tag = bad_tags[i];
             a.v = NULL;
             ok(kb_qemu_argv(&cfg, &a, &err) < 0 && err.errnum == EINVAL && strstr(err.msg, "share_tag") &&
                    a.v == NULL, "bad tag '%s' refused (%s)", bad_tags[i], err.msg);
         }
     }
-    cfg.share_tag = NULL;
+    cfg.shares[0].tag = NULL;
     ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "share_tag is missing"),
        "a share without a tag is refused (%s)", err.msg);
     ok(strncmp(err.msg, "qemu command line: ", 19) == 0, "with the command line as context");
-    cfg.share_tag = "kbrootfs";
-    cfg.share_path = "rootfs";
+    cfg.shares[0].tag = "kbrootfs";
+    cfg.shares[0].path = "rootfs";
     ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "share_path") && strstr(err.msg, "absolute"),
        "a relative share path is refused (%s)", err.msg);
-    cfg.share_path = "";
+    cfg.shares[0].path = "";
     ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "share_path"), "an empty share path is refused");
-    cfg.share_path = NULL;
+    cfg.shares[0].path = NULL;
     ok(kb_share_tag_check("kbrootfs", &err) == 0 && kb_share_tag_check(NULL, &err) < 0,
        "kb_share_tag_check on its own");
     ok(kb_qemu_argv(&cfg, &a, &err) == 0 && !has(&a, "-fsdev") &&
-           !has(&a, "virtio-9p-device,fsdev=share,mount_tag=kbrootfs"),
+           !has(&a, "virtio-9p-device,fsdev=share0,mount_tag=kbrootfs"),
        "no share path, no 9p device (the tag alone does nothing)");
     kb_argv_free(&a);
 

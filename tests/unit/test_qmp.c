@@ -433,7 +433,7 @@ static pid_t start_qemu(const struct kb_vm_config *cfg)
     }
     const char *argv[] = { "qemu-system-x86_64", "-M", pick(&a, "-M", ""), "-accel", "tcg",
                            "-nodefaults", "-no-user-config", "-display", "none", "-S",
-                           "-fsdev", pick(&a, "-fsdev", "local,id=share,"),
+                           "-fsdev", pick(&a, "-fsdev", "local,id=share0,"),
                            "-device", pick(&a, "-device", "virtio-9p-"),
                            "-chardev", pick(&a, "-chardev", "socket,id=qmp,"),
                            "-mon", pick(&a, "-mon", ""), NULL };
@@ -485,9 +485,9 @@ static void qemu_tests(enum kb_machine machine, int readonly)
     cfg.kernel = "/nonexistent/bzImage"; /* -S: never loaded */
     cfg.initrd = "/nonexistent/initrd";
     cfg.qmp_socket = qmp_path;
-    cfg.share_path = share;
-    cfg.share_tag = "kbtest";
-    cfg.share_readonly = readonly;
+    cfg.shares[0].path = share;
+    cfg.shares[0].tag = "kbtest";
+    cfg.shares[0].readonly = readonly;
     pid = start_qemu(&cfg);
     if (!ok(pid > 0, "%s: QEMU started", name))
         return;
