@@ -35,7 +35,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # what the build needs, then what the test suite drives
 build_pkgs="make gcc musl-tools linux-libc-dev dpkg-dev xz-utils gzip file
     autoconf automake libtool pkg-config bc flex bison libelf-dev linux-source-6.1 qemu-system-x86 ca-certificates"
-test_pkgs="clang libclang-rt-14-dev libyajl-dev busybox-static procps cpio runc jq bsdutils"
+test_pkgs="clang libclang-rt-14-dev libyajl-dev busybox-static procps cpio runc jq bsdutils
+    podman conmon"
 
 install_packages() {
     local missing=() p
