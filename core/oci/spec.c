@@ -384,11 +384,8 @@ int kb_spec_load(const char *path, struct kb_spec *spec, kb_err *err)
     return 0;
 }
 
-void kb_spec_free(struct kb_spec *spec)
+void kb_process_free(struct kb_process *p)
 {
-    struct kb_process *p = &spec->process;
-
-    free(spec->oci_version);
     free(p->additional_gids);
     kb_strv_free(p->args);
     kb_strv_free(p->env);
@@ -396,6 +393,26 @@ void kb_spec_free(struct kb_spec *spec)
     for (int s = 0; s < KB_CAP_SETS; s++)
         kb_strv_free(p->caps[s]);
     free(p->rlimits);
+    memset(p, 0, sizeof *p);
+}
+
+int kb_process_parse(const char *json, size_t len, struct kb_process *p, kb_err *err)
+{
+    yajl_val root;
+    int r;
+
+    memset(p, 0, sizeof *p);
+    if (kb_json_parse(json, len, "process", &root, err) < 0)
+        return -1;
+    r = parse_process(root, p, err);
+    yajl_tree_free(root);
+    return r;
+}
+
+void kb_spec_free(struct kb_spec *spec)
+{
+    free(spec->oci_version);
+    kb_process_free(&spec->process);
     free(spec->root_path);
     free(spec->hostname);
     for (size_t i = 0; i < spec->n_mounts; i++) {

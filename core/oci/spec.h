@@ -81,6 +81,10 @@ int kb_spec_parse(const char *json, size_t len, struct kb_spec *spec, kb_err *er
 /* Read and parse a config.json file. */
 int kb_spec_load(const char *path, struct kb_spec *spec, kb_err *err);
 void kb_spec_free(struct kb_spec *spec);
+/* Parse one OCI process object (runc exec --process) with config.json's
+ * rules; kb_process_free it after, on error too. */
+int kb_process_parse(const char *json, size_t len, struct kb_process *p, kb_err *err);
+void kb_process_free(struct kb_process *p);
 /* Is m a bind mount (type "bind", or option "bind" or "rbind", as runc reads it)? */
 bool kb_mount_is_bind(const struct kb_mount *m);
 /* The spec's namespace entry of `type`, or NULL. */

@@ -64,12 +64,14 @@ static const struct kb_field pid_f[] = {
 static const struct kb_field process_f[] = {
     REP(struct kb_msg_process, 1, KB_K_STR, args, 1),
     REP(struct kb_msg_process, 2, KB_K_STR, env, 0),
-    STR(struct kb_msg_process, 3, cwd, KB_F_REQ, 1),
-    U32(struct kb_msg_process, 4, uid, KB_F_REQ, 0, UINT32_MAX),
-    U32(struct kb_msg_process, 5, gid, KB_F_REQ, 0, UINT32_MAX),
+    STR(struct kb_msg_process, 3, cwd, 0, 0),
+    U32_HAS(struct kb_msg_process, 4, uid, 0, UINT32_MAX),
+    U32_HAS(struct kb_msg_process, 5, gid, 0, UINT32_MAX),
     REP(struct kb_msg_process, 6, KB_K_U32, additional_gids, 0),
     BOOL(struct kb_msg_process, 7, terminal),
     U32_HAS(struct kb_msg_process, 8, umask, 0, 0777),
+    REP(struct kb_msg_process, 9, KB_K_STR, caps_add, 0),
+    BOOL(struct kb_msg_process, 10, no_new_privileges),
 };
 static const struct kb_schema process_s = SCHEMA("process", struct kb_msg_process, process_f);
 static const struct kb_field exec_f[] = {
@@ -77,6 +79,7 @@ static const struct kb_field exec_f[] = {
     STR(struct kb_msg_exec, 2, exec_id, KB_F_REQ, 1),
     MSG(struct kb_msg_exec, 3, process, process_s),
     STREAM_BASE(struct kb_msg_exec, 4),
+    BYTES(struct kb_msg_exec, 5, oci_process, 0, 0),
 };
 static const struct kb_field signal_f[] = {
     STR(struct kb_msg_signal, 1, container_id, KB_F_REQ, 1),

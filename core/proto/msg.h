@@ -48,18 +48,22 @@ struct kb_msg_pid {              /* START and EXEC responses */
     uint32_t pid;
 };
 
-struct kb_msg_process {          /* nested in EXEC */
+struct kb_msg_process {          /* nested in EXEC: what differs from the container's process */
     char **args;
     size_t n_args;
-    char **env;
+    char **env;                  /* appended to the container's */
     size_t n_env;
-    char *cwd;
+    char *cwd;                   /* "": the container's */
+    bool has_uid, has_gid;       /* absent: the container's user */
     uint32_t uid, gid;
-    uint32_t *additional_gids;
+    uint32_t *additional_gids;   /* none: the container's */
     size_t n_additional_gids;
     bool terminal;
     bool has_umask;
     uint32_t umask;
+    char **caps_add;             /* added to the bounding, effective and permitted sets */
+    size_t n_caps_add;
+    bool no_new_privileges;      /* true: set it (false: the container's choice) */
 };
 
 struct kb_msg_exec {             /* EXEC request */
@@ -67,6 +71,8 @@ struct kb_msg_exec {             /* EXEC request */
     char *exec_id;
     struct kb_msg_process process;
     uint32_t stream_base;        /* the process's stdio streams; 0: none */
+    uint8_t *oci_process;        /* a whole OCI process object (runc exec --process); */
+    size_t oci_process_len;      /* when given, process says only args and terminal */
 };
 
 struct kb_msg_signal {           /* SIGNAL request */

@@ -66,7 +66,7 @@ static void test_roundtrips(void)
     uint32_t gids[] = { 10, 0, 4294967295u };
     struct kb_msg_exec x = {
         .container_id = "c1", .exec_id = "e1", .stream_base = 12,
-        .process = { .args = args, .n_args = 4, .env = env, .n_env = 2, .cwd = "/work", .uid = 1000,
+        .process = { .args = args, .n_args = 4, .env = env, .n_env = 2, .cwd = "/work", .has_uid = true, .has_gid = true, .uid = 1000,
                      .gid = 100, .additional_gids = gids, .n_additional_gids = 3, .terminal = true,
                      .has_umask = true, .umask = 0 },
     }, x2;
@@ -153,8 +153,8 @@ static void test_roundtrips(void)
            strcmp(x2.process.args[2], "echo hi") == 0 && strcmp(x2.process.args[3], "") == 0,
        "EXEC args in order, empty arg kept");
     ok(x2.process.n_env == 2 && strcmp(x2.process.env[1], "TERM=xterm") == 0, "EXEC env");
-    ok(strcmp(x2.process.cwd, "/work") == 0 && x2.process.uid == 1000 && x2.process.gid == 100,
-       "EXEC cwd, uid, gid");
+    ok(strcmp(x2.process.cwd, "/work") == 0 && x2.process.has_uid && x2.process.uid == 1000 &&
+           x2.process.has_gid && x2.process.gid == 100, "EXEC cwd, uid, gid");
     ok(x2.process.n_additional_gids == 3 && x2.process.additional_gids[0] == 10 &&
            x2.process.additional_gids[1] == 0 && x2.process.additional_gids[2] == 4294967295u,
        "EXEC additional gids");
@@ -162,7 +162,8 @@ static void test_roundtrips(void)
        "EXEC terminal, umask 0 present");
     kb_msg_exec_free(&x2);
     ok(generic_same(KB_KIND_EXEC), "EXEC: generic");
-    x.process.has_umask = false;
+    x.process.has_umask = x.process.has_uid = x.process.has_gid = false;
+    x.process.cwd = "";
     x.process.terminal = false;
     x.process.n_env = x.process.n_additional_gids = 0;
     x.stream_base = 0;
@@ -170,8 +171,10 @@ static void test_roundtrips(void)
     ok(kb_msg_exec_encode(&out, 4, &x, &err) == 0 && parse() == 0 &&
            kb_msg_exec_decode(pl, pl_len, &x2, &err) == 0 && !x2.process.has_umask &&
            !x2.process.terminal && x2.process.n_env == 0 && !x2.process.env &&
-           x2.process.n_additional_gids == 0 && x2.stream_base == 0,
-       "EXEC optional fields absent: defaults");
+           x2.process.n_additional_gids == 0 && x2.stream_base == 0 && !x2.process.has_uid &&
+           !x2.process.has_gid && strcmp(x2.process.cwd, "") == 0 && x2.process.n_caps_add == 0 &&
+           !x2.process.no_new_privileges && x2.oci_process_len == 0,
+       "EXEC optional fields absent: defaults (the container's user and cwd)");
     kb_msg_exec_free(&x2);
     kb_buf_reset(&out);
     ok(kb_msg_pid_encode(&out, 4, KB_MSG_EXEC, &pid, &err) == 0 &&
