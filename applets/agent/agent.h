@@ -16,6 +16,8 @@
 #include "../../core/proto/stream.h"
 
 #define AGENT_MAX_CONTAINERS 64
+/* exec'd processes across the sandbox, besides each container's init */
+#define AGENT_MAX_EXECS 256
 #define AGENT_MAX_WAITERS 16
 /* a process whose output stays open after it exited (a descendant holds
  * it) gets EOF this long after its pipe ran dry */
@@ -34,6 +36,12 @@ struct agent_proc {
     unsigned n_waiters;
 };
 
+struct agent_exec {              /* a process exec'd into a container */
+    struct agent_exec *next;
+    char *id;
+    struct agent_proc proc;
+};
+
 struct agent_ctr {
     char *id;
     struct kb_spec spec;
@@ -43,6 +51,7 @@ struct agent_ctr {
     char *binds;                /* where the bind sources' share is mounted; NULL: none */
     bool started;
     struct agent_proc init;
+    struct agent_exec *execs;   /* until their EXIT is sent */
 };
 
 struct agent {
@@ -58,8 +67,13 @@ struct agent {
 struct agent_ctr *agent_find(struct agent *a, const char *id);
 /* Create container m->container_id as CREATE asks; err on failure. */
 int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err);
-/* Release everything of one container (its processes are already dead or killed). */
+/* Release everything of one container (its init is already dead or killed; live
+ * execs are killed here). */
 void agent_ctr_free(struct agent_ctr *c);
+/* Run a process in a container as EXEC asks; *pid gets it. */
+int agent_exec(struct agent *a, const struct kb_msg_exec *m, pid_t *pid, kb_err *err);
+/* Free an exec that is in no list: its EXIT was sent, or it never ran. */
+void agent_exec_free(struct agent_exec *e);
 /* The process a request names ("" = init), or NULL with err filled. */
 struct agent_proc *agent_proc_of(struct agent *a, const char *cid, const char *eid, kb_err *err);
 /* The process owning stream id, and which of its streams it is, or NULL. */

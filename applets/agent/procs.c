@@ -1,8 +1,10 @@
 /* The agent's containers and processes: creating a container with its
- * stdio (pipes, or a pty when process.terminal is set), finding processes
- * by id or stream, and reporting their end to the host. */
+ * stdio (pipes, or a pty when process.terminal is set), exec'ing more
+ * processes into it, finding processes by id or stream, and reporting
+ * their end to the host. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,10 +44,35 @@ static void proc_fini(struct agent_proc *p)
     p->pty_master = -1;
 }
 
+static struct agent_exec *exec_find(const struct agent_ctr *c, const char *eid)
+{
+    for (struct agent_exec *e = c->execs; e; e = e->next)
+        if (strcmp(e->id, eid) == 0)
+            return e;
+    return NULL;
+}
+
+void agent_exec_free(struct agent_exec *e)
+{
+    if (!e)
+        return;
+    proc_fini(&e->proc);
+    free(e->id);
+    free(e);
+}
+
 void agent_ctr_free(struct agent_ctr *c)
 {
     if (!c)
         return;
+    while (c->execs) {
+        struct agent_exec *e = c->execs;
+        c->execs = e->next;
+        /* nobody would report its end any more; PID 1 still reaps it */
+        if (e->proc.pid > 0 && !e->proc.exited)
+            kill(e->proc.pid, SIGKILL);
+        agent_exec_free(e);
+    }
     proc_fini(&c->init);
     kb_container_release(&c->ctr);
     if (c->share_mounted)
@@ -228,8 +255,10 @@ int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err)
     }
     if (m->binds_tag[0] && (r = use_binds(c, m->binds_tag, err)) < 0)
         goto out;
-    if ((r = open_stdio(&c->init, m->stream_base, &c->spec.process, &io, err)) < 0)
+    if ((r = open_stdio(&c->init, m->stream_base, &c->spec.process, &io, err)) < 0) {
+        close_child_io(&io);
         goto out;
+    }
     r = kb_container_create(&c->spec, c->rootfs, &io, &c->ctr, err);
     close_child_io(&io);
     if (r < 0)
@@ -242,6 +271,235 @@ out:
     return -1;
 }
 
+/* --- EXEC */
+
+/* The process an EXEC runs: the container's own process with the
+ * request's PROCESS over it (PROTOCOL.md 3.5), or a whole OCI process
+ * object. It borrows every string from the container's spec and from the
+ * request, which both outlive the exec; only the arrays built here, and a
+ * parsed oci_process, are its own. */
+struct exec_proc {
+    struct kb_process p;
+    struct kb_process parsed;       /* from oci_process */
+    char **owned[2 + 3];            /* args, env, three capability sets */
+    size_t n_owned;
+};
+
+static void exec_proc_free(struct exec_proc *x)
+{
+    for (size_t i = 0; i < x->n_owned; i++)
+        free(x->owned[i]);
+    x->n_owned = 0;
+    kb_process_free(&x->parsed);
+}
+
+static size_t strv_len(char *const *v)
+{
+    size_t n = 0;
+
+    while (v && v[n])
+        n++;
+    return n;
+}
+
+/* n + 1 NULL pointers, owned by x. */
+static char **strv_new(struct exec_proc *x, size_t n)
+{
+    char **v = calloc(n + 1, sizeof *v);
+
+    if (v)
+        x->owned[x->n_owned++] = v;
+    return v;
+}
+
+/* Add "NAME=value" to env (n entries): a later NAME replaces an earlier
+ * one in place, so that execve sees each name once. */
+static void env_put(char **env, size_t *n, char *kv)
+{
+    size_t name_len = strcspn(kv, "=");
+
+    for (size_t i = 0; i < *n; i++)
+        if (strncmp(env[i], kv, name_len + 1) == 0) {
+            env[i] = kv;
+            return;
+        }
+    env[(*n)++] = kv;
+}
+
+/* The container's env with the request's appended (PROTOCOL.md: a later entry wins). */
+static int exec_env(struct exec_proc *x, const struct kb_msg_process *mp, kb_err *err)
+{
+    char *const *base = x->p.env;
+    size_t n_base = strv_len(base), n = 0;
+    char **env;
+
+    for (size_t i = 0; i < mp->n_env; i++)
+        if (!strchr(mp->env[i], '=') || mp->env[i][0] == '=')
+            return kb_error(err, EINVAL, "process.env[%zu]: '%s' is not NAME=VALUE", i, mp->env[i]);
+    env = strv_new(x, n_base + mp->n_env);
+    if (!env)
+        return kb_error(err, ENOMEM, "process.env");
+    for (size_t i = 0; i < n_base; i++)
+        env_put(env, &n, base[i]);
+    for (size_t i = 0; i < mp->n_env; i++)
+        env_put(env, &n, mp->env[i]);
+    x->p.env = env;
+    return 0;
+}
+
+/* runc exec --cap: added to the bounding, effective and permitted sets. */
+static int exec_caps(struct exec_proc *x, const struct kb_msg_process *mp, kb_err *err)
+{
+    static const enum kb_cap_set sets[] = { KB_CAP_BOUNDING, KB_CAP_EFFECTIVE, KB_CAP_PERMITTED };
+
+    for (size_t i = 0; i < mp->n_caps_add; i++)
+        if (kb_cap_from_name(mp->caps_add[i]) < 0)
+            return kb_error(err, EINVAL, "process.caps_add[%zu]: unknown capability \"%s\"", i,
+                            mp->caps_add[i]);
+    for (size_t s = 0; s < KB_ARRAY_SIZE(sets) && mp->n_caps_add; s++) {
+        char **had = x->p.caps[sets[s]], **v;
+        size_t n = strv_len(had);
+
+        v = strv_new(x, n + mp->n_caps_add);
+        if (!v)
+            return kb_error(err, ENOMEM, "process.caps_add");
+        if (n)
+            memcpy(v, had, n * sizeof *v);
+        memcpy(v + n, mp->caps_add, mp->n_caps_add * sizeof *v);
+        x->p.caps[sets[s]] = v;
+    }
+    return 0;
+}
+
+/* runc exec --process: the object is the process; the request's PROCESS
+ * still says whether there is a terminal, and names the same args. */
+static int exec_oci_process(struct exec_proc *x, const struct kb_msg_exec *m, kb_err *err)
+{
+    const struct kb_msg_process *mp = &m->process;
+    size_t n;
+
+    if (kb_process_parse((const char *)m->oci_process, m->oci_process_len, &x->parsed, err) < 0)
+        return kb_error_wrap(err, "oci_process");
+    n = strv_len(x->parsed.args);
+    for (size_t i = 0; i < n || i < mp->n_args; i++)
+        if (i >= n || i >= mp->n_args || strcmp(x->parsed.args[i], mp->args[i]) != 0)
+            return kb_error(err, EINVAL, "oci_process: process.args differ from the request's args");
+    x->p = x->parsed;
+    x->p.terminal = mp->terminal;
+    return 0;
+}
+
+static int exec_process(const struct agent_ctr *c, const struct kb_msg_exec *m, struct exec_proc *x,
+                        kb_err *err)
+{
+    const struct kb_msg_process *mp = &m->process;
+
+    if (m->oci_process_len)
+        return exec_oci_process(x, m, err);
+    /* a shallow copy: what changes below is replaced, never written through */
+    x->p = c->spec.process;
+    x->p.args = strv_new(x, mp->n_args);
+    if (!x->p.args)
+        return kb_error(err, ENOMEM, "process.args");
+    memcpy(x->p.args, mp->args, mp->n_args * sizeof *mp->args);
+    if (exec_env(x, mp, err) < 0 || exec_caps(x, mp, err) < 0)
+        return -1;
+    if (mp->cwd[0])
+        x->p.cwd = mp->cwd;
+    if (mp->has_uid)
+        x->p.uid = mp->uid;
+    if (mp->has_gid)
+        x->p.gid = mp->gid;
+    if (mp->n_additional_gids) {
+        x->p.additional_gids = mp->additional_gids;
+        x->p.n_additional_gids = mp->n_additional_gids;
+    }
+    if (mp->has_umask) {
+        x->p.has_umask = 1;
+        x->p.umask = mp->umask;
+    }
+    if (mp->no_new_privileges)
+        x->p.no_new_privileges = 1;
+    x->p.terminal = mp->terminal;
+    return 0;
+}
+
+static size_t count_execs(const struct agent *a)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < AGENT_MAX_CONTAINERS; i++)
+        for (const struct agent_exec *e = a->ctrs[i] ? a->ctrs[i]->execs : NULL; e; e = e->next)
+            n++;
+    return n;
+}
+
+/* What must hold before anything is allocated for an EXEC. */
+static int exec_check(struct agent *a, const struct agent_ctr *c, const struct kb_msg_exec *m,
+                      kb_err *err)
+{
+    if (!c)
+        return kb_error(err, ENOENT, "container %s does not exist", m->container_id);
+    if (c->init.exited || c->init.pid <= 0)
+        return kb_error(err, ESRCH, "cannot exec in a stopped container");
+    if (!m->exec_id[0])
+        return kb_error(err, EINVAL, "exec_id: empty");
+    if (exec_find(c, m->exec_id))
+        return kb_error(err, EEXIST, "container %s already has a process %s", c->id, m->exec_id);
+    if (count_execs(a) >= AGENT_MAX_EXECS)
+        return kb_error(err, ENOSPC, "this sandbox runs %d exec'd processes already", AGENT_MAX_EXECS);
+    if (m->stream_base && agent_proc_by_stream(a, m->stream_base))
+        return kb_error(err, EEXIST, "stream base %u is in use", m->stream_base);
+    return 0;
+}
+
+int agent_exec(struct agent *a, const struct kb_msg_exec *m, pid_t *pid, kb_err *err)
+{
+    struct agent_ctr *c = agent_find(a, m->container_id);
+    struct kb_ctr_io io = { -1, -1, -1, -1 };
+    struct kb_ctr ctr = { -1, -1 };
+    struct exec_proc x;
+    struct agent_exec *e;
+    int r;
+
+    if (exec_check(a, c, m, err) < 0)
+        return -1;
+    memset(&x, 0, sizeof x);
+    e = calloc(1, sizeof *e);
+    if (!e)
+        return kb_error(err, ENOMEM, "exec %s", m->exec_id);
+    proc_init(&e->proc);
+    e->id = strdup(m->exec_id);
+    if (!e->id) {
+        r = kb_error(err, ENOMEM, "exec %s", m->exec_id);
+        goto out;
+    }
+    if ((r = exec_process(c, m, &x, err)) < 0 ||
+        (r = open_stdio(&e->proc, m->stream_base, &x.p, &io, err)) < 0)
+        goto out;
+    r = kb_container_exec(c->init.pid, &x.p, &io, &ctr, err);
+    close_child_io(&io);
+    if (r == 0) {
+        /* when exec(2) itself fails, the process exits by itself: it is
+         * then an orphan like any other, reaped and ignored */
+        r = kb_container_start(&ctr, err);
+        kb_container_release(&ctr);
+    }
+    if (r < 0)
+        goto out;
+    e->proc.pid = ctr.pid;
+    e->next = c->execs;
+    c->execs = e;
+    *pid = ctr.pid;
+    exec_proc_free(&x);
+    return 0;
+out:
+    close_child_io(&io);
+    exec_proc_free(&x);
+    agent_exec_free(e);
+    return -1;
+}
+
 struct agent_proc *agent_proc_of(struct agent *a, const char *cid, const char *eid, kb_err *err)
 {
     struct agent_ctr *c = agent_find(a, cid);
@@ -251,8 +509,12 @@ struct agent_proc *agent_proc_of(struct agent *a, const char *cid, const char *e
         return NULL;
     }
     if (eid && *eid) {
-        kb_error(err, ENOENT, "container %s has no process %s", cid, eid);
-        return NULL;
+        struct agent_exec *e = exec_find(c, eid);
+        if (!e) {
+            kb_error(err, ENOENT, "container %s has no process %s", cid, eid);
+            return NULL;
+        }
+        return &e->proc;
     }
     return &c->init;
 }
@@ -261,10 +523,28 @@ struct agent_proc *agent_proc_by_stream(struct agent *a, uint32_t id)
 {
     uint32_t base = id & ~3u;
 
-    for (size_t i = 0; i < AGENT_MAX_CONTAINERS; i++)
-        if (a->ctrs[i] && a->ctrs[i]->init.stream_base == base)
-            return &a->ctrs[i]->init;
+    /* base 0 is "no streams", never a stream of its own */
+    for (size_t i = 0; i < AGENT_MAX_CONTAINERS && base; i++) {
+        struct agent_ctr *c = a->ctrs[i];
+        if (!c)
+            continue;
+        if (c->init.stream_base == base)
+            return &c->init;
+        for (struct agent_exec *e = c->execs; e; e = e->next)
+            if (e->proc.stream_base == base)
+                return &e->proc;
+    }
     return NULL;
+}
+
+static bool mark_exited(struct agent_proc *p, pid_t pid, int wstatus)
+{
+    if (p->pid != pid || p->exited)
+        return false;
+    p->exited = true;
+    p->wstatus = wstatus;
+    p->exited_at = kb_now_ns();
+    return true;
 }
 
 struct agent_proc *agent_reaped(struct agent *a, pid_t pid, int wstatus, const char **cid,
@@ -272,14 +552,19 @@ struct agent_proc *agent_reaped(struct agent *a, pid_t pid, int wstatus, const c
 {
     for (size_t i = 0; i < AGENT_MAX_CONTAINERS; i++) {
         struct agent_ctr *c = a->ctrs[i];
-        if (c && c->init.pid == pid && !c->init.exited) {
-            c->init.exited = true;
-            c->init.wstatus = wstatus;
-            c->init.exited_at = kb_now_ns();
+        if (!c)
+            continue;
+        if (mark_exited(&c->init, pid, wstatus)) {
             *cid = c->id;
             *eid = "";
             return &c->init;
         }
+        for (struct agent_exec *e = c->execs; e; e = e->next)
+            if (mark_exited(&e->proc, pid, wstatus)) {
+                *cid = c->id;
+                *eid = e->id;
+                return &e->proc;
+            }
     }
     return NULL;
 }

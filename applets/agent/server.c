@@ -19,7 +19,7 @@
 #include "../../core/version.h"
 #include "agent.h"
 
-#define MAX_POLL (2 + 3 * AGENT_MAX_CONTAINERS)
+#define MAX_POLL (2 + 3 * (AGENT_MAX_CONTAINERS + AGENT_MAX_EXECS))
 
 static int send_buf(struct agent *a, struct kb_buf *b, int r, kb_err *err)
 {
@@ -117,6 +117,10 @@ static int do_signal(struct agent *a, const struct kb_msg_signal *m, kb_err *err
 
     if (!p)
         return -1;
+    /* `all` is the container's: every process in its init's pid
+     * namespace, whichever of its processes the request named */
+    if (m->all)
+        p = &agent_find(a, m->container_id)->init;
     if (p->exited || p->pid <= 0)
         return kb_error(err, ESRCH, "the process has exited");
     if (m->all)
@@ -172,6 +176,7 @@ static int execute(struct agent *a, const struct kb_frame_hdr *h, const struct k
                    kb_err *why, kb_err *err)
 {
     struct agent_ctr *c;
+    pid_t pid;
     int r;
 
     switch (h->type) {
@@ -185,6 +190,10 @@ static int execute(struct agent *a, const struct kb_frame_hdr *h, const struct k
             c = agent_find(a, m->u.start.container_id);
             return reply_pid(a, h, c->init.pid, err);
         }
+        break;
+    case KB_MSG_EXEC:
+        if ((r = agent_exec(a, &m->u.exec, &pid, why)) == 0)
+            return reply_pid(a, h, pid, err);
         break;
     case KB_MSG_SIGNAL:
         r = do_signal(a, &m->u.signal, why);
@@ -281,6 +290,19 @@ static void reap_children(struct agent *a, kb_err *err)
     (void)err;
 }
 
+/* EXIT for p if it can be reported now; else *timeout says when to try again. */
+static int finish(struct agent *a, struct agent_proc *p, const char *cid, const char *eid,
+                  int *timeout, kb_err *err)
+{
+    if (!p->exited || p->exit_sent)
+        return 0;
+    if (agent_finish(a, p, cid, eid, err) < 0)
+        return -1;
+    if (!p->exit_sent)
+        *timeout = 100; /* waiting for the output's end or its grace */
+    return 0;
+}
+
 /* EXIT what can be reported; returns the poll timeout until the next try. */
 static int finish_all(struct agent *a, kb_err *err)
 {
@@ -288,12 +310,22 @@ static int finish_all(struct agent *a, kb_err *err)
 
     for (size_t i = 0; i < AGENT_MAX_CONTAINERS; i++) {
         struct agent_ctr *c = a->ctrs[i];
-        if (!c || !c->init.exited || c->init.exit_sent)
+        if (!c)
             continue;
-        if (agent_finish(a, &c->init, c->id, "", err) < 0)
+        if (finish(a, &c->init, c->id, "", &timeout, err) < 0)
             return -2;
-        if (!c->init.exit_sent)
-            timeout = 100; /* waiting for the output's end or its grace */
+        for (struct agent_exec **pe = &c->execs; *pe;) {
+            struct agent_exec *e = *pe;
+            if (finish(a, &e->proc, c->id, e->id, &timeout, err) < 0)
+                return -2;
+            if (!e->proc.exit_sent) {
+                pe = &e->next;
+                continue;
+            }
+            /* reported, its waiters answered: the exec id may be used again */
+            *pe = e->next;
+            agent_exec_free(e);
+        }
     }
     return timeout;
 }
@@ -330,9 +362,13 @@ static int serve_once(struct agent *a, kb_err *err)
         return -1;
     pf[n++] = (struct pollfd){ a->conn.fd, (short)(POLLIN | (kb_conn_pending(&a->conn) ? POLLOUT : 0)), 0 };
     pf[n++] = (struct pollfd){ a->sigfd, POLLIN, 0 };
-    for (size_t i = 0; i < AGENT_MAX_CONTAINERS; i++)
-        if (a->ctrs[i])
-            add_proc_fds(&a->ctrs[i]->init, conn_busy, pf, &n, owner, which);
+    for (size_t i = 0; i < AGENT_MAX_CONTAINERS; i++) {
+        if (!a->ctrs[i])
+            continue;
+        add_proc_fds(&a->ctrs[i]->init, conn_busy, pf, &n, owner, which);
+        for (struct agent_exec *e = a->ctrs[i]->execs; e; e = e->next)
+            add_proc_fds(&e->proc, conn_busy, pf, &n, owner, which);
+    }
     if (poll(pf, (nfds_t)n, timeout) < 0) {
         if (errno == EINTR)
             return 0;

@@ -19,26 +19,29 @@
 #include "../../core/util.h"
 #include "runtime.h"
 
-/* The one argument, the id, and its state; errors like runc's. Commands
- * on one container are serialised by an exclusive flock on its state dir,
- * held in *lock until the command ends (a delete that won the race leaves
- * an unlinked dir: the loser then finds no state and says so). */
-static int load(const struct rt_globals *g, int argc, char **argv, char *dir, size_t len,
-                struct kb_state *st, int *lock, kb_err *err)
+int rt_load_state(const struct rt_globals *g, const char *id, char *dir, size_t len,
+                  struct kb_state *st, int *lock, kb_err *err)
 {
-    if (optind >= argc)
+    if (!id)
         return kb_error(err, EINVAL, "container id cannot be empty");
-    if (kb_container_id_check(argv[optind], err) < 0)
+    if (kb_container_id_check(id, err) < 0)
         return -1;
-    snprintf(dir, len, "%s/%s", g->root, argv[optind]);
+    snprintf(dir, len, "%s/%s", g->root, id);
     *lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (*lock < 0)
-        return kb_error(err, ENOENT, "container %s does not exist", argv[optind]);
+        return kb_error(err, ENOENT, "container %s does not exist", id);
     if (flock(*lock, LOCK_EX) < 0)
         return kb_error_errno(err, "lock %s", dir);
     if (access(dir, F_OK) < 0)
-        return kb_error(err, ENOENT, "container %s does not exist", argv[optind]);
+        return kb_error(err, ENOENT, "container %s does not exist", id);
     return kb_state_read(dir, st, err);
+}
+
+/* The one argument, the id, and its state, locked. */
+static int load(const struct rt_globals *g, int argc, char **argv, char *dir, size_t len,
+                struct kb_state *st, int *lock, kb_err *err)
+{
+    return rt_load_state(g, optind < argc ? argv[optind] : NULL, dir, len, st, lock, err);
 }
 
 static void no_options(int argc, char **argv)

@@ -35,6 +35,7 @@ static const struct verb verbs[] = {
     { "check", runtime_check, "check that this host can run katabox sandboxes" },
     { "create", runtime_create, "create a container in its own VM; it waits for start" },
     { "delete", runtime_delete, "remove a stopped container (--force: any)" },
+    { "exec", runtime_exec, "run another process in a container" },
     { "features", runtime_features, "what this runtime implements, as runc features prints it" },
     { "kill", runtime_kill, "send a signal to a container (default SIGTERM; --all)" },
     { "list", runtime_list, "list containers (-q: ids; --format json)" },
@@ -47,7 +48,7 @@ static const struct verb verbs[] = {
 
 /* runc's verbs that are not here yet */
 static const char *const later_verbs[] = {
-    "events", "exec", "pause", "ps", "resume", "update",
+    "events", "pause", "ps", "resume", "update",
 };
 
 static void usage(FILE *f)

@@ -24,6 +24,13 @@ struct rt_create_opts {
  * config.json: *config keeps the text (free it), spec is kb_spec_free'd on error. */
 int rt_load_bundle(const char *id, const char *bundle_arg, char *bundle, char **config, size_t *len,
                    struct kb_spec *spec, kb_err *err);
+struct kb_state;
+/* Check id, find its state dir (into dir) and read its state; errors like
+ * runc's. Commands on one container are serialised by an exclusive flock
+ * on its state dir, held in *lock until closed (a delete that won the race
+ * leaves an unlinked dir: the loser then finds no state and says so). */
+int rt_load_state(const struct rt_globals *g, const char *id, char *dir, size_t len,
+                  struct kb_state *st, int *lock, kb_err *err);
 /* create's work, shared with run --detach: fork the keeper, wait until created. */
 int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_err *err);
 /* Print err as "katabox: kata-runtime: VERB: ..." and log it to --log; returns 1. */
@@ -32,6 +39,7 @@ int rt_fail(const struct rt_globals *g, const char *verb, const kb_err *err);
 int runtime_check(const struct rt_globals *g, int argc, char **argv);
 int runtime_create(const struct rt_globals *g, int argc, char **argv);
 int runtime_delete(const struct rt_globals *g, int argc, char **argv);
+int runtime_exec(const struct rt_globals *g, int argc, char **argv);
 int runtime_list(const struct rt_globals *g, int argc, char **argv);
 int runtime_features(const struct rt_globals *g, int argc, char **argv);
 int runtime_kill(const struct rt_globals *g, int argc, char **argv);

@@ -3,6 +3,7 @@
  * that a non-root user ends with what runc gives it. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -88,5 +89,22 @@ int kb_ctr_caps_apply(const uint64_t caps[KB_CAP_SETS], kb_err *err)
             prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0 && errno != EPERM &&
             errno != EINVAL)
             return kb_error_errno(err, "capabilities: raise ambient %s", kb_cap_name(cap));
+    return 0;
+}
+
+int kb_ctr_caps_of(const struct kb_process *proc, uint64_t caps[KB_CAP_SETS], kb_err *err)
+{
+    static const char *const set_names[KB_CAP_SETS] = {
+        [KB_CAP_BOUNDING] = "bounding", [KB_CAP_EFFECTIVE] = "effective",
+        [KB_CAP_INHERITABLE] = "inheritable", [KB_CAP_PERMITTED] = "permitted",
+        [KB_CAP_AMBIENT] = "ambient",
+    };
+    char field[64];
+
+    for (int s = 0; s < KB_CAP_SETS; s++) {
+        snprintf(field, sizeof field, "process.capabilities.%s", set_names[s]);
+        if (kb_caps_parse(proc->caps[s], field, &caps[s], err) < 0)
+            return -1;
+    }
     return 0;
 }

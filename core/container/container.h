@@ -1,5 +1,6 @@
 /* An OCI container's init process, created from a parsed spec on Linux:
- * namespaces, mounts, pivot_root, devices, user, capabilities, rlimits.
+ * namespaces, mounts, pivot_root, devices, user, capabilities, rlimits;
+ * and more processes exec'd into the running container.
  * Knows nothing of the agent protocol (the agent converts its messages
  * into a kb_spec and a kb_ctr_io first).
  *
@@ -7,7 +8,8 @@
  * new pid namespace) which exits at once: the init is then re-parented to
  * PID 1 or to the nearest child subreaper. The caller must therefore be
  * PID 1 (the agent) or have PR_SET_CHILD_SUBREAPER set, and reaps the init
- * with waitpid(c.pid) once it exits; create refuses to run otherwise. */
+ * with waitpid(c.pid) once it exits; create refuses to run otherwise. The
+ * same holds for an exec'd process. */
 #ifndef KB_CONTAINER_H
 #define KB_CONTAINER_H
 
@@ -38,7 +40,12 @@ int kb_container_create(const struct kb_spec *spec, const char *rootfs, const st
 int kb_container_start(struct kb_ctr *c, kb_err *err);
 /* Close the caller's fds; does not kill or reap the process. */
 void kb_container_release(struct kb_ctr *c);
+/* proc in the namespaces of init_pid's container (runc exec), waiting for start like create. */
+int kb_container_exec(pid_t init_pid, const struct kb_process *proc, const struct kb_ctr_io *io,
+                      struct kb_ctr *c, kb_err *err);
 /* The name of capability number cap ("CAP_CHOWN"), NULL past the last one known. */
 const char *kb_cap_name(int cap);
+/* The number of a "CAP_..." name, or -1. */
+int kb_cap_from_name(const char *name);
 
 #endif

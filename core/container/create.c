@@ -15,7 +15,9 @@
  *
  * The init is forked by the intermediate because only children of an
  * unshare(CLONE_NEWPID) are born in the new namespace; "setup" waits until
- * the caller knows its pid (a later cgroup step would go right there). */
+ * the caller knows its pid (a later cgroup step would go right there).
+ * A process exec'd into a running container (exec.c) goes through the
+ * same stages: only the intermediate's step and the setup differ. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,14 +43,14 @@ static void __attribute__((noreturn)) child_fail(int sync, const kb_err *err, in
     _exit(status);
 }
 
-/* Everything up to the exec; exe gets the program, *envp its environment. */
-static int init_setup(const struct kb_ctr_plan *p, char *exe, size_t exe_len, char ***envp,
-                      kb_err *err)
+/* The init's setup (stages.setup): everything up to the exec; exe gets
+ * the program, *envp its environment. */
+static int init_setup(const void *arg, char *exe, size_t exe_len, char ***envp, kb_err *err)
 {
+    const struct kb_ctr_plan *p = arg;
     const struct kb_spec *spec = p->spec;
     const struct kb_process *proc = &spec->process;
     _cleanup_close_ int rootfd = -1, cwdfd = -1;
-    int chdir_later = 0;
 
     umask(0); /* modes as given: device nodes 0666, directories 0755 */
     if (kb_ctr_enter_namespaces(spec, err) < 0)
@@ -77,37 +79,10 @@ static int init_setup(const struct kb_ctr_plan *p, char *exe, size_t exe_len, ch
         return kb_error_wrap(err, "process.cwd");
     if (spec->root_readonly && kb_ctr_root_readonly(err) < 0)
         return -1;
-    umask(proc->has_umask ? proc->umask : 022);
-    if (kb_ctr_set_rlimits(proc, err) < 0 ||
-        (proc->no_new_privileges && kb_ctr_set_no_new_privs(err) < 0))
-        return -1;
-    *envp = kb_ctr_make_env(proc, err);
-    if (!*envp)
-        return -1;
-    /* runc's finalizeNamespace: bounding set, keep caps across the user
-     * change, cwd (again after it when root may not enter), the other sets */
-    if (kb_ctr_caps_bound(p->caps[KB_CAP_BOUNDING], err) < 0)
-        return -1;
-    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-        return kb_error_errno(err, "capabilities: keep them across the user change");
-    if (chdir(proc->cwd) < 0) {
-        if (errno != EACCES && errno != EPERM)
-            return kb_error_errno(err, "process.cwd: chdir %s", proc->cwd);
-        chdir_later = 1;
-    }
-    if (kb_ctr_set_user(proc, err) < 0)
-        return -1;
-    if (chdir_later && chdir(proc->cwd) < 0)
-        return kb_error_errno(err, "process.cwd: chdir %s", proc->cwd);
-    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-        return kb_error_errno(err, "capabilities: stop keeping them");
-    if (kb_ctr_caps_apply(p->caps, err) < 0)
-        return -1;
-    /* as the user, with its caps: what it could not run is a create error */
-    return kb_ctr_lookup(proc->args[0], kb_env_get(*envp, "PATH"), exe, exe_len, err);
+    return kb_ctr_finish_process(proc, p->caps, exe, exe_len, envp, err);
 }
 
-static void __attribute__((noreturn)) stage_init(const struct kb_ctr_plan *p, int sync)
+static void __attribute__((noreturn)) stage_process(const struct kb_ctr_stages *st, int sync)
 {
     char exe[PATH_MAX];
     char **env = NULL;
@@ -120,34 +95,34 @@ static void __attribute__((noreturn)) stage_init(const struct kb_ctr_plan *p, in
     /* a session of its own, as runc's init; a terminal needs it first */
     r = setsid() < 0 ? kb_error_errno(&err, "setsid") : 0;
     if (r == 0)
-        r = kb_ctr_setup_stdio(&p->io, &sync, &err);
+        r = kb_ctr_setup_stdio(st->io, &sync, &err);
     if (r == 0)
-        r = init_setup(p, exe, sizeof exe, &env, &err);
+        r = st->setup(st->arg, exe, sizeof exe, &env, &err);
     if (r < 0)
         child_fail(sync, &err, 1);
     if (kb_sync_send(sync, KB_SYNC_READY, 0, NULL) < 0 || kb_sync_recv(sync, &m) != 1 || m.type != KB_SYNC_GO)
         _exit(1);
-    execve(exe, p->spec->process.args, env);
+    execve(exe, st->argv, env);
     kb_error_errno(&err, "exec %s", exe);
     child_fail(sync, &err, err.errnum == ENOENT ? 127 : 126);
 }
 
-static void __attribute__((noreturn)) stage_intermediate(const struct kb_ctr_plan *p, int sync)
+static void __attribute__((noreturn)) stage_intermediate(const struct kb_ctr_stages *st, int sync)
 {
     kb_err err = { 0 };
-    pid_t init;
+    pid_t pid;
 
     kb_ctr_reset_signals();
-    if (kb_ctr_enter_pid_ns(p->spec, &err) < 0)
+    if (st->enter(st->arg, &err) < 0)
         child_fail(sync, &err, 1);
-    init = fork();
-    if (init < 0) {
-        kb_error_errno(&err, "fork the container's init");
+    pid = fork();
+    if (pid < 0) {
+        kb_error_errno(&err, "fork %s", st->who);
         child_fail(sync, &err, 1);
     }
-    if (init == 0)
-        stage_init(p, sync);
-    _exit(kb_sync_send(sync, KB_SYNC_PID, init, NULL) < 0 ? 1 : 0);
+    if (pid == 0)
+        stage_process(st, sync);
+    _exit(kb_sync_send(sync, KB_SYNC_PID, pid, NULL) < 0 ? 1 : 0);
 }
 
 /* --- the caller's side */
@@ -190,18 +165,17 @@ static int expect(int fd, uint32_t want, struct kb_sync_msg *m, kb_err *err)
     return 0;
 }
 
-static int caller_can_reap(kb_err *err)
+int kb_ctr_caller_can_reap(const char *who, kb_err *err)
 {
     int sub = 0;
 
     if (getpid() == 1 || (prctl(PR_GET_CHILD_SUBREAPER, &sub, 0, 0, 0) == 0 && sub))
         return 0;
-    return kb_error(err, EINVAL, "the caller must be PID 1 or a child subreaper to reap the "
-                                 "container's init");
+    return kb_error(err, EINVAL, "the caller must be PID 1 or a child subreaper to reap %s", who);
 }
 
-/* The intermediate's part: the init's pid, or why there is none. */
-static int get_init_pid(int fd, pid_t mid, pid_t *init, kb_err *err)
+/* The intermediate's part: the new process's pid, or why there is none. */
+static int get_pid(int fd, pid_t mid, pid_t *pid, kb_err *err)
 {
     struct kb_sync_msg m;
     char how[64];
@@ -211,7 +185,7 @@ static int get_init_pid(int fd, pid_t mid, pid_t *init, kb_err *err)
     if (r == 0 && m.pid <= 0)
         r = kb_error(err, EPROTO, "the intermediate process sent pid %d", (int)m.pid);
     if (r == 0)
-        *init = m.pid; /* ours to kill and reap from now on, whatever happens */
+        *pid = m.pid; /* ours to kill and reap from now on, whatever happens */
     if (reap(mid, &status) < 0 && r == 0)
         return kb_error_errno(err, "reap the intermediate process %d", (int)mid);
     if (r == 1) {
@@ -221,69 +195,87 @@ static int get_init_pid(int fd, pid_t mid, pid_t *init, kb_err *err)
     return r;
 }
 
-int kb_container_create(const struct kb_spec *spec, const char *rootfs, const struct kb_ctr_io *io,
-                        struct kb_ctr *c, kb_err *err)
+int kb_ctr_spawn(const struct kb_ctr_stages *st, struct kb_ctr *c, kb_err *err)
 {
-    struct kb_ctr_plan plan;
     _cleanup_close_ int mine = -1, theirs = -1;
-    pid_t mid, init = -1;
+    pid_t mid, pid = -1;
     struct kb_sync_msg m;
     int sv[2], r, status;
 
     c->pid = -1;
     c->sync_fd = -1;
-    if (caller_can_reap(err) < 0)
-        return -1;
-    if (kb_ctr_plan_make(&plan, spec, rootfs, io, err) < 0) {
-        kb_ctr_plan_free(&plan);
-        return -1;
-    }
     /* SEQPACKET: a message arrives whole or not at all, and EOF is seen */
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        kb_ctr_plan_free(&plan);
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return kb_error_errno(err, "socketpair");
-    }
     mine = sv[0];
     theirs = sv[1];
     mid = fork();
     if (mid == 0) {
-        close(mine); /* so that the init sees EOF if the caller dies */
-        stage_intermediate(&plan, theirs);
+        close(mine); /* so that the process sees EOF if the caller dies */
+        stage_intermediate(st, theirs);
     }
     close(kb_steal_fd(&theirs));
-    if (mid < 0) {
-        r = kb_error_errno(err, "fork");
-        goto out;
-    }
-    r = get_init_pid(mine, mid, &init, err);
+    if (mid < 0)
+        return kb_error_errno(err, "fork");
+    r = get_pid(mine, mid, &pid, err);
     if (r < 0)
         goto out;
     if (kb_sync_send(mine, KB_SYNC_SETUP, 0, NULL) < 0) {
-        r = kb_error_errno(err, "send \"setup\" to the container's init");
+        r = kb_error_errno(err, "send \"setup\" to %s", st->who);
         goto out;
     }
     r = expect(mine, KB_SYNC_READY, &m, err);
     if (r == 1) {
         /* died without a word: the status is all there is to say */
         status = 0;
-        reap(init, &status);
-        init = -1;
+        reap(pid, &status);
+        pid = -1;
         describe_status(status, m.msg, sizeof m.msg);
-        r = kb_error(err, ECHILD, "the container's init %s during setup", m.msg);
+        r = kb_error(err, ECHILD, "%s %s during setup", st->who, m.msg);
     }
 out:
-    kb_ctr_plan_free(&plan);
     if (r < 0) {
         /* it may be waiting for us or already gone: either way, gone */
-        if (init > 0) {
-            kill(init, SIGKILL);
-            reap(init, &status);
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            reap(pid, &status);
         }
         return -1;
     }
-    c->pid = init;
+    c->pid = pid;
     c->sync_fd = kb_steal_fd(&mine);
     return 0;
+}
+
+/* The intermediate's step for an init: the pid namespace to be born in. */
+static int init_enter(const void *arg, kb_err *err)
+{
+    const struct kb_ctr_plan *p = arg;
+
+    return kb_ctr_enter_pid_ns(p->spec, err);
+}
+
+int kb_container_create(const struct kb_spec *spec, const char *rootfs, const struct kb_ctr_io *io,
+                        struct kb_ctr *c, kb_err *err)
+{
+    struct kb_ctr_plan plan;
+    struct kb_ctr_stages st = { .who = "the container's init", .enter = init_enter,
+                                .setup = init_setup, .arg = &plan };
+    int r;
+
+    c->pid = -1;
+    c->sync_fd = -1;
+    if (kb_ctr_caller_can_reap(st.who, err) < 0)
+        return -1;
+    if (kb_ctr_plan_make(&plan, spec, rootfs, io, err) < 0) {
+        kb_ctr_plan_free(&plan);
+        return -1;
+    }
+    st.io = &plan.io;
+    st.argv = spec->process.args;
+    r = kb_ctr_spawn(&st, c, err);
+    kb_ctr_plan_free(&plan);
+    return r;
 }
 
 int kb_container_start(struct kb_ctr *c, kb_err *err)

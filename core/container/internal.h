@@ -31,6 +31,25 @@ struct kb_ctr_plan {
     uint64_t caps[KB_CAP_SETS];
 };
 
+/* --- create.c: the staged handshake, for an init and an exec alike */
+struct kb_ctr_stages {
+    const char *who;                /* "the container's init", for errors */
+    const struct kb_ctr_io *io;     /* the process's stdio */
+    char *const *argv;              /* what it execs */
+    /* the intermediate, before it forks: the namespaces the process is born in */
+    int (*enter)(const void *arg, kb_err *err);
+    /* the process, after setsid and stdio: everything up to the exec; exe
+     * gets the program, *envp its environment */
+    int (*setup)(const void *arg, char *exe, size_t exe_len, char ***envp, kb_err *err);
+    const void *arg;
+};
+
+/* <0 unless the caller will see `who` as its child once the intermediate exits. */
+int kb_ctr_caller_can_reap(const char *who, kb_err *err);
+/* Fork the intermediate, get the process's pid, reap the intermediate, run
+ * the setup: c gets the process waiting for "go", or it is killed and reaped. */
+int kb_ctr_spawn(const struct kb_ctr_stages *st, struct kb_ctr *c, kb_err *err);
+
 /* --- copyup.c: copy the directory from's contents into to (tmpcopyup) */
 int kb_ctr_copy_up(int from, int to, kb_err *err);
 
@@ -103,10 +122,10 @@ int kb_ctr_root_readonly(kb_err *err);
 
 /* --- caps.c */
 #define KB_CAP_LAST 40  /* CAP_CHECKPOINT_RESTORE */
-/* The number of a "CAP_..." name, or -1. */
-int kb_cap_from_name(const char *name);
 /* A NULL-terminated list of names (NULL: none) as a bit mask. */
 int kb_caps_parse(char *const *names, const char *field, uint64_t *mask, kb_err *err);
+/* Every set of proc->caps as bit masks; an absent set is empty. */
+int kb_ctr_caps_of(const struct kb_process *proc, uint64_t caps[KB_CAP_SETS], kb_err *err);
 /* Drop everything outside keep from the bounding set. */
 int kb_ctr_caps_bound(uint64_t keep, kb_err *err);
 /* After the user change: effective, permitted, inheritable, then ambient. */
@@ -128,6 +147,11 @@ int kb_ctr_setup_stdio(const struct kb_ctr_io *io, int *sync, kb_err *err);
 int kb_ctr_set_rlimits(const struct kb_process *proc, kb_err *err);
 int kb_ctr_set_oom_score_adj(int adj, kb_err *err);
 int kb_ctr_set_no_new_privs(kb_err *err);
+/* The last steps before the exec, in runc's order: umask, rlimits,
+ * noNewPrivileges, env, capabilities, cwd, user; then the program's path
+ * (exe) as the user finds it. Shared by an init and an exec'd process. */
+int kb_ctr_finish_process(const struct kb_process *proc, const uint64_t caps[KB_CAP_SETS], char *exe,
+                          size_t exe_len, char ***envp, kb_err *err);
 /* The value of env entry name, or NULL. */
 const char *kb_env_get(char *const *env, const char *name);
 /* process.env plus HOME from the container's /etc/passwd when it has none, as runc does. */

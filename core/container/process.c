@@ -1,5 +1,6 @@
 /* The process's own settings: rlimits, oomScoreAdj, noNewPrivileges, its
- * environment and the program it runs. */
+ * environment and the program it runs; and the steps up to its exec that a
+ * container's init and a process exec'd into it share. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -129,4 +130,40 @@ int kb_ctr_lookup(const char *file, const char *path_env, char *out, size_t len,
         dir += dl + 1;
     }
     return kb_error(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+int kb_ctr_finish_process(const struct kb_process *proc, const uint64_t caps[KB_CAP_SETS], char *exe,
+                          size_t exe_len, char ***envp, kb_err *err)
+{
+    int chdir_later = 0;
+
+    umask(proc->has_umask ? proc->umask : 022);
+    if (kb_ctr_set_rlimits(proc, err) < 0 ||
+        (proc->no_new_privileges && kb_ctr_set_no_new_privs(err) < 0))
+        return -1;
+    *envp = kb_ctr_make_env(proc, err);
+    if (!*envp)
+        return -1;
+    /* runc's finalizeNamespace: bounding set, keep caps across the user
+     * change, cwd (again after it when root may not enter), the other sets */
+    if (kb_ctr_caps_bound(caps[KB_CAP_BOUNDING], err) < 0)
+        return -1;
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        return kb_error_errno(err, "capabilities: keep them across the user change");
+    if (chdir(proc->cwd) < 0) {
+        if (errno != EACCES && errno != EPERM)
+            return kb_error_errno(err, "process.cwd: chdir %s", proc->cwd);
+        chdir_later = 1;
+    }
+    if (kb_ctr_set_user(proc, err) < 0)
+        return -1;
+    if (chdir_later && chdir(proc->cwd) < 0)
+        return kb_error_errno(err, "process.cwd: chdir %s", proc->cwd);
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        return kb_error_errno(err, "capabilities: stop keeping them");
+    if (kb_ctr_caps_apply(caps, err) < 0)
+        return -1;
+    /* as the user, with its caps: what it could not run is an error of
+     * create (or exec), not of start */
+    return kb_ctr_lookup(proc->args[0], kb_env_get(*envp, "PATH"), exe, exe_len, err);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../util.h"
+#include "console.h"
 #include "run.h"
 #include "state.h"
 
@@ -103,77 +104,114 @@ static int execute(struct keeper *k, char *line, char *answer, size_t len, kb_er
     return 0;
 }
 
-/* One client at a time, one line each: the clients are our own commands,
- * and a stuck one is cut off after 2 s rather than stalling the relay. */
-static int on_ctl(void *ctx, struct kb_relay *r, kb_err *err)
+/* One command line from fd, with the fds that came along (SCM_RIGHTS, at
+ * most 3, the rest closed). */
+static size_t read_line(int fd, char *line, size_t max, int fds[3], int *nfds)
 {
-    struct keeper *k = ctx;
-    struct timeval tv = { .tv_sec = 2 };
-    char line[CTL_LINE_MAX + 1], answer[1200];
     size_t n = 0;
-    int fd = accept4(k->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
-    (void)r;
-    if (fd < 0)
-        return 0;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    while (n < CTL_LINE_MAX) {
-        ssize_t got = read(fd, line + n, 1);
+    *nfds = 0;
+    while (n < max) {
+        char cbuf[CMSG_SPACE(4 * sizeof(int))];
+        struct iovec iov = { line + n, 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+                             .msg_controllen = sizeof cbuf };
+        ssize_t got = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); got >= 0 && c; c = CMSG_NXTHDR(&mh, c)) {
+            int k = c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS
+                        ? (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)) : 0;
+            for (int i = 0; i < k; i++) {
+                int got_fd;
+                memcpy(&got_fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                if (*nfds < 3)
+                    fds[(*nfds)++] = got_fd;
+                else
+                    close(got_fd);
+            }
+        }
         if (got <= 0 || line[n] == '\n')
             break;
         n++;
     }
     line[n] = '\0';
+    return n;
+}
+
+/* "exec LEN" then an EXEC frame of LEN bytes (kb_msg_exec_encode), with the
+ * process's stdin, stdout and stderr attached: the connection stays open
+ * for the process's life (exec.c), or gets "error MESSAGE". */
+static int ctl_exec(struct keeper *k, int fd, const char *line, int fds[3], int nfds, kb_err *err)
+{
+    char answer[1200];
+    int r;
+    struct kb_frame_hdr h;
+    struct kb_msg_exec x;
+    kb_err why;
+    char *end;
+    unsigned long len = strtoul(line + 5, &end, 10);
+    _cleanup_free_ uint8_t *frame = NULL;
+    size_t got = 0;
+
+    (void)err;
+    if (*end || len < KB_PROTO_HEADER_SIZE || len > KB_PROTO_MAX_FRAME || nfds != 3 ||
+        !(frame = malloc(len))) {
+        kb_error(&why, EINVAL, "bad exec request");
+        goto refuse;
+    }
+    while (got < len) {
+        ssize_t n = read(fd, frame + got, len - got);
+        if (n <= 0) {
+            kb_error(&why, EPROTO, "exec request cut short");
+            goto refuse;
+        }
+        got += (size_t)n;
+    }
+    if (kb_frame_hdr_decode(frame, len, &h, &why) < 0 || h.len != len || h.type != KB_MSG_EXEC ||
+        kb_msg_exec_decode(frame + KB_PROTO_HEADER_SIZE, len - KB_PROTO_HEADER_SIZE, &x, &why) < 0) {
+        kb_error_wrap(&why, "exec request");
+        goto refuse;
+    }
+    /* takes the fds whatever happens, the connection if it started */
+    r = kb_relay_exec(&k->relay, &x, fds, fd, &why);
+    kb_msg_exec_free(&x);
+    if (r == 0)
+        return 0;
+    nfds = 0;
+refuse:
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+    snprintf(answer, sizeof answer, "error %s\n", why.msg);
+    reply(fd, answer);
+    close(fd);
+    return 0;
+}
+
+/* One client at a time, one line each: the clients are our own commands,
+ * and a stuck one is cut off after 2 s rather than stalling the relay.
+ * An exec's connection stays open, owned by the relay. */
+static int on_ctl(void *ctx, struct kb_relay *r, kb_err *err)
+{
+    struct keeper *k = ctx;
+    struct timeval tv = { .tv_sec = 2 };
+    char line[CTL_LINE_MAX + 1], answer[1200];
+    int fds[3], nfds, fd = accept4(k->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+    (void)r;
+    if (fd < 0)
+        return 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    read_line(fd, line, CTL_LINE_MAX, fds, &nfds);
+    if (strncmp(line, "exec ", 5) == 0)
+        return ctl_exec(k, fd, line, fds, nfds, err);
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
     if (execute(k, line, answer, sizeof answer, err) < 0) {
         close(fd);
         return -1;
     }
     reply(fd, answer);
     close(fd);
-    return 0;
-}
-
-/* process.terminal under create: the guest has the container's pty; here
- * a host pty stands for it. Its master goes to --console-socket (SCM_RIGHTS,
- * the pty's name as payload, as runc sends it); the keeper keeps the slave,
- * raw (the guest's pty does the line discipline), as its controlling
- * terminal, so a resize of the master reaches it as SIGWINCH. */
-static int console_pty(const char *socket_path, int *slave, kb_err *err)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    char name[64], cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-    struct iovec iov;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                         .msg_controllen = sizeof cbuf };
-    struct cmsghdr *cm;
-    struct termios t;
-    _cleanup_close_ int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    _cleanup_close_ int s = -1, sock = -1;
-
-    if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof name) != 0)
-        return kb_error_errno(err, "--console-socket: allocate a pty");
-    s = open(name, O_RDWR | O_CLOEXEC);
-    if (s < 0)
-        return kb_error_errno(err, "--console-socket: open %s", name);
-    if (tcgetattr(s, &t) == 0) {
-        cfmakeraw(&t);
-        tcsetattr(s, TCSANOW, &t);
-    }
-    ioctl(s, TIOCSCTTY, 0);
-    if ((size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "%s", socket_path) >= sizeof sa.sun_path)
-        return kb_error(err, ENAMETOOLONG, "--console-socket %s", socket_path);
-    sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof sa) < 0)
-        return kb_error_errno(err, "--console-socket: connect to %s", socket_path);
-    iov = (struct iovec){ name, strlen(name) };
-    cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &m, sizeof(int));
-    if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-        return kb_error_errno(err, "--console-socket: send the pty to %s", socket_path);
-    *slave = kb_steal_fd(&s);
     return 0;
 }
 
@@ -206,7 +244,7 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
     if (io.sigfd < 0)
         goto fail;
     if (o->console_socket) {
-        if (console_pty(o->console_socket, &console, &err) < 0)
+        if (kb_console_socket_pty(o->console_socket, &console, &err) < 0)
             goto fail;
         io = (struct kb_run_io){ .in = console, .out = console, .err = console, .terminal = 1,
                                  .tty = console, .sigfd = io.sigfd };

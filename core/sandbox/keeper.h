@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "../err.h"
+#include "../proto/msg.h"
 #include "sandbox.h"
 
 #define KB_CTL_SOCKET "ctl.sock"
@@ -29,5 +30,14 @@ int kb_keeper_main(const struct kb_keeper_opts *o);
 /* Send one command line to the keeper of state dir `dir`; its answer
  * ("ok" or the error) decides the return. */
 int kb_keeper_request(const char *dir, const char *line, kb_err *err);
+
+/* exec, the command's side (exec_client.c): send EXEC x with the process's
+ * stdio fds to the keeper of dir; *conn gets the connection once the
+ * process runs (refusals are err, with the keeper's words). */
+int kb_keeper_exec(const char *dir, const struct kb_msg_exec *x, const int fds[3], int *conn,
+                   kb_err *err);
+/* Wait on conn for the process's "exit STATUS", forwarding the signals of
+ * sigfd as kills and, with tty >= 0, its size on SIGWINCH. */
+int kb_keeper_exec_wait(int conn, int sigfd, int tty, int *status, kb_err *err);
 
 #endif

@@ -13,8 +13,9 @@
 #include "../tty.h"
 #include "../util.h"
 #include "binds.h"
+#include "exec.h"
 
-/* the container's init gets the first stream base; execs (later) the next */
+/* the container's init gets the first stream base; execs the next (exec.c) */
 #define INIT_STREAMS 4
 /* host stdio is not ours to make non-blocking: write at most a page per
  * readiness, which a pipe that polled writable always takes */
@@ -26,9 +27,14 @@ static int on_exit_event(struct kb_relay *r, const uint8_t *p, size_t len, kb_er
 
     if (kb_msg_exit_decode(p, len, &ex, err) < 0)
         return -1;
-    if (strcmp(ex.container_id, r->id) == 0 && !ex.exec_id[0]) {
-        r->exited = 1;
-        r->status = ex.term_signal ? 128 + (int)ex.term_signal : (int)ex.exit_code;
+    if (strcmp(ex.container_id, r->id) == 0) {
+        int status = ex.term_signal ? 128 + (int)ex.term_signal : (int)ex.exit_code;
+        if (ex.exec_id[0]) {
+            kb_exec_exited(r, ex.exec_id, status);
+        } else {
+            r->exited = 1;
+            r->status = status;
+        }
     }
     kb_msg_exit_free(&ex);
     return 0;
@@ -44,6 +50,11 @@ static int on_frame(void *ctx, const struct kb_frame_hdr *h, const uint8_t *p, s
 
     if (kb_msg_kind_of(h, &kind, err) < 0)
         return -1;
+    if ((kind == KB_KIND_STDIO || kind == KB_KIND_CREDIT) && (h->id & ~3u) != r->in.id) {
+        struct kb_relay_exec *e = kb_exec_by_stream(r, h->id);
+        /* an exec's stream after it was freed: late, not wrong */
+        return e ? kb_exec_stream_frame(r, e, h, p, len, err) : 0;
+    }
     switch (kind) {
     case KB_KIND_STDIO:
         if (h->id == r->out.id)
@@ -214,18 +225,29 @@ int kb_relay_start(struct kb_relay *r, kb_err *err)
     return 0;
 }
 
-static int relay_done(const struct kb_relay *r)
+/* Execs die with the init (its pid namespace goes): their exits are
+ * waited for a moment, not for ever. */
+#define EXEC_GRACE_NS (2ull * 1000000000u)
+
+static int relay_done(const struct kb_relay *r, uint64_t *init_done_at)
 {
-    return r->exited && !kb_istream_want_write(&r->out) && !kb_istream_want_write(&r->err);
+    if (!r->exited || kb_istream_want_write(&r->out) || kb_istream_want_write(&r->err))
+        return 0;
+    if (!*init_done_at)
+        *init_done_at = kb_now_ns();
+    return !kb_exec_any(r) || kb_now_ns() - *init_done_at > EXEC_GRACE_NS;
 }
 
 int kb_relay_wait(struct kb_relay *r, const struct kb_relay_ctl *ctl, int *status, kb_err *err)
 {
     struct kb_agent *a = &r->sb->agent;
+    uint64_t init_done_at = 0;
 
-    while (!relay_done(r)) {
-        struct pollfd p[8];
+    while (!relay_done(r, &init_done_at)) {
+        struct pollfd p[8 + KB_RELAY_MAX_EXECS * KB_EXEC_POLLFDS];
+        int map[KB_RELAY_MAX_EXECS * KB_EXEC_POLLFDS];
         int n = kb_agent_pollfds(a, p), na = n, i_sig, i_in = -1, i_out = -1, i_err = -1, i_ctl = -1;
+        int i_exec, n_exec;
 
         i_sig = n;
         p[n++] = (struct pollfd){ r->io->sigfd, POLLIN, 0 };
@@ -237,7 +259,10 @@ int kb_relay_wait(struct kb_relay *r, const struct kb_relay_ctl *ctl, int *statu
             p[i_out = n++] = (struct pollfd){ r->out.fd, POLLOUT, 0 };
         if (kb_istream_want_write(&r->err))
             p[i_err = n++] = (struct pollfd){ r->err.fd, POLLOUT, 0 };
-        if (poll(p, (nfds_t)n, -1) < 0) {
+        i_exec = n;
+        n_exec = kb_exec_pollfds(r, p + n, KB_RELAY_MAX_EXECS * KB_EXEC_POLLFDS, map);
+        n += n_exec;
+        if (poll(p, (nfds_t)n, init_done_at ? 100 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             return kb_error_errno(err, "poll");
@@ -254,6 +279,9 @@ int kb_relay_wait(struct kb_relay *r, const struct kb_relay_ctl *ctl, int *statu
             return -1;
         if (kb_agent_service(a, p, na, err) < 0)
             return -1;
+        /* after the agent's frames: an EXIT there may end an exec here */
+        if (kb_exec_service(r, p + i_exec, map, n_exec, err) < 0)
+            return -1;
     }
     r->sb->t.exited = kb_now_ns();
     *status = r->status;
@@ -269,6 +297,7 @@ void kb_relay_fini(struct kb_relay *r)
     kb_istream_fini(&r->out);
     kb_istream_fini(&r->err);
     kb_ostream_fini(&r->in);
+    kb_exec_fini_all(r);
 }
 
 int kb_run_container(struct kb_sandbox *sb, const char *id, const char *config, size_t config_len,

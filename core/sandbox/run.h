@@ -19,6 +19,22 @@ struct kb_run_io {
     const char *pid_file; /* written once the container started; may be NULL */
 };
 
+/* Processes exec'ed into the container at once (exec.c). */
+#define KB_RELAY_MAX_EXECS 32
+
+/* A process added with exec, relayed between the exec command's stdio and
+ * the guest; the command's connection gets "exit N" at the end (exec.c). */
+struct kb_relay_exec {
+    char id[24];                /* exec_id, unique in the relay's life */
+    int terminal;
+    int client;                 /* the exec command's connection, owned; -1 once it left */
+    char line[64];              /* a partial command line from it */
+    size_t line_len;
+    struct kb_ostream in;       /* the fds the command passed, owned by the streams */
+    struct kb_istream out, err;
+    int exited, status;
+};
+
 /* One container's init and its relay between host stdio and the guest. */
 struct kb_relay {
     struct kb_sandbox *sb;
@@ -27,6 +43,8 @@ struct kb_relay {
     struct kb_ostream in;
     struct kb_istream out, err;
     int started, exited, status;
+    struct kb_relay_exec *execs[KB_RELAY_MAX_EXECS];
+    unsigned n_execs_ever;      /* names and stream bases for the next one */
 };
 
 /* Another fd for kb_relay_wait's loop: on_ready runs when fd is readable. */
@@ -50,6 +68,10 @@ int kb_relay_signal(struct kb_relay *r, int sig, int all, kb_err *err);
 int kb_relay_signalfd(kb_err *err);
 /* Write pid to path whole (temp file, rename), as runc writes --pid-file. */
 int kb_write_pid_file(const char *path, pid_t pid, kb_err *err);
+/* EXEC x->process in the container (its ids and stream base are the
+ * relay's, whatever x says); fds (in, out, err) are taken, on failure too, the client only on
+ * success: it gets "ok PID" now and "exit STATUS" at the end. */
+int kb_relay_exec(struct kb_relay *r, const struct kb_msg_exec *x, int fds[3], int client, kb_err *err);
 /* Release the relay (always, after kb_relay_create). */
 void kb_relay_fini(struct kb_relay *r);
 

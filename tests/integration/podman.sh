@@ -93,6 +93,29 @@ kout=$(script -qec "podman --root $scratch/storage --runroot $scratch/run --tmpd
     run ${opts[*]} -t localhost/kbtest sh -c 'test -t 0 && test -t 1 && echo on-a-tty'" /dev/null | tr -d '\r')
 [[ $kout == *on-a-tty* ]] && ok "run -t: stdin and stdout are a terminal" || not_ok "run -t: '$kout'"
 
+# podman exec through conmon (exec -d --pid-file --process under it)
+for rt in "$kr" ${have_runc:+runc}; do
+    name=$(basename "$rt")
+    id=$(pm --runtime "$rt" run -d --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+        localhost/kbtest sleep 1000)
+    out=$(pm exec "$id" sh -c 'echo in-exec; exit 4' 2>&1); rc=$?
+    [ "$out" = in-exec ] && [ $rc = 4 ] && ok "$name: podman exec: output and status" ||
+        not_ok "$name: podman exec: exit $rc, '$out'"
+    out=$(echo data | pm exec -i "$id" cat 2>&1)
+    [ "$out" = data ] && ok "$name: podman exec -i" || not_ok "$name: podman exec -i: '$out'"
+    out=$(pm exec -u 1000 -w /tmp -e A=b "$id" sh -c 'id -u; pwd; echo $A' 2>&1 | tr '\n' ' ')
+    [ "$out" = "1000 /tmp b " ] && ok "$name: podman exec -u -w -e" || not_ok "$name: podman exec -u -w -e: '$out'"
+    out=$(script -qec "podman --root $scratch/storage --runroot $scratch/run --tmpdir $scratch/tmp \
+        --storage-driver vfs --cgroup-manager cgroupfs --events-backend file \
+        exec -t $id sh -c 'test -t 0 && echo on-a-tty'" /dev/null | tr -d '\r')
+    [[ $out == *on-a-tty* ]] && ok "$name: podman exec -t" || not_ok "$name: podman exec -t: '$out'"
+    for i in 1 2 3; do pm exec "$id" sh -c "sleep 1; exit $i" & ep[$i]=$!; done
+    good=0
+    for i in 1 2 3; do wait ${ep[$i]}; [ $? = $i ] && good=$((good + 1)); done
+    [ $good = 3 ] && ok "$name: 3 podman execs at once" || not_ok "$name: 3 podman execs at once: $good"
+    pm rm -f -t 0 "$id" >/dev/null
+done
+
 # detached: logs, stop (SIGTERM reaches the container's trap), restart, kill, rm
 for rt in "$kr" ${have_runc:+runc}; do
     name=$(basename "$rt")
