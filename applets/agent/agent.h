@@ -49,6 +49,8 @@ struct agent_ctr {
     char *rootfs;
     bool share_mounted;         /* we mounted the 9p share at rootfs */
     char *binds;                /* where the bind sources' share is mounted; NULL: none */
+    char *cgroup;               /* its cgroup directory (cgroup.c); NULL: none */
+    bool paused;
     bool started;
     struct agent_proc init;
     struct agent_exec *execs;   /* until their EXIT is sent */
@@ -86,6 +88,16 @@ int agent_finish(struct agent *a, struct agent_proc *p, const char *cid, const c
                  kb_err *err);
 /* Answer one WAIT for an exited process. */
 int agent_answer_wait(struct agent *a, uint32_t id, const struct agent_proc *p, kb_err *err);
+
+/* cgroup.c */
+/* Make the container's cgroup; its init and execs join it. */
+int agent_cgroup_create(struct agent_ctr *c, kb_err *err);
+/* Thaw and remove it (its processes are gone or killed). */
+void agent_cgroup_remove(struct agent_ctr *c);
+/* Freeze or thaw every process of the container, and wait until done (err may be NULL). */
+int agent_cgroup_freeze(struct agent_ctr *c, bool freeze, kb_err *err);
+/* The container's processes (malloc'ed, guest pids). */
+int agent_cgroup_pids(struct agent_ctr *c, uint32_t **pids, size_t *n, kb_err *err);
 
 /* server.c */
 /* Serve the host on fd (taken) until SHUTDOWN or the host goes away.

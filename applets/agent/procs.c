@@ -75,6 +75,7 @@ void agent_ctr_free(struct agent_ctr *c)
     }
     proc_fini(&c->init);
     kb_container_release(&c->ctr);
+    agent_cgroup_remove(c);
     if (c->share_mounted)
         umount2(c->rootfs, MNT_DETACH);
     if (c->binds) {
@@ -254,6 +255,8 @@ int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err)
         c->share_mounted = true;
     }
     if (m->binds_tag[0] && (r = use_binds(c, m->binds_tag, err)) < 0)
+        goto out;
+    if ((r = agent_cgroup_create(c, err)) < 0)
         goto out;
     if ((r = open_stdio(&c->init, m->stream_base, &c->spec.process, &io, err)) < 0) {
         close_child_io(&io);
@@ -442,6 +445,8 @@ static int exec_check(struct agent *a, const struct agent_ctr *c, const struct k
         return kb_error(err, ENOENT, "container %s does not exist", m->container_id);
     if (c->init.exited || c->init.pid <= 0)
         return kb_error(err, ESRCH, "cannot exec in a stopped container");
+    if (c->paused)
+        return kb_error(err, EBUSY, "cannot exec in a paused container");
     if (!m->exec_id[0])
         return kb_error(err, EINVAL, "exec_id: empty");
     if (exec_find(c, m->exec_id))
@@ -457,7 +462,7 @@ int agent_exec(struct agent *a, const struct kb_msg_exec *m, pid_t *pid, kb_err 
 {
     struct agent_ctr *c = agent_find(a, m->container_id);
     struct kb_ctr_io io = { -1, -1, -1, -1 };
-    struct kb_ctr ctr = { -1, -1 };
+    struct kb_ctr ctr = { -1, -1, c ? c->cgroup : NULL };
     struct exec_proc x;
     struct agent_exec *e;
     int r;

@@ -66,6 +66,23 @@ static int do_hello(struct agent *a, const struct kb_frame_hdr *h, const struct 
     return send_buf(a, &b, kb_msg_hello_encode(&b, h->id, KB_FLAG_RESPONSE, &self, err), err);
 }
 
+static int reply_pids(struct agent *a, const struct kb_frame_hdr *h, struct agent_ctr *c,
+                      kb_err *why, kb_err *err)
+{
+    struct kb_msg_pids m = { 0 };
+    struct kb_msg msg = { .kind = KB_KIND_PIDS };
+    struct kb_buf b = { 0 };
+    struct kb_frame_hdr rh = { .id = h->id, .type = h->type, .flags = KB_FLAG_RESPONSE };
+    int r;
+
+    if (agent_cgroup_pids(c, &m.pids, &m.n_pids, why) < 0)
+        return reply_error(a, h, why, err);
+    msg.u.pids = m;
+    r = kb_msg_encode(&b, &rh, &msg, err);
+    free(m.pids);
+    return send_buf(a, &b, r, err);
+}
+
 static int do_start(struct agent *a, const struct kb_msg_start *m, kb_err *err)
 {
     struct agent_ctr *c = agent_find(a, m->container_id);
@@ -209,6 +226,19 @@ static int execute(struct agent *a, const struct kb_frame_hdr *h, const struct k
     case KB_MSG_CLOSE_STDIN:
         r = do_close_stdin(a, &m->u.ref, why);
         break;
+    case KB_MSG_PAUSE:
+    case KB_MSG_RESUME:
+        if (!(c = agent_find(a, m->u.ref.container_id)))
+            r = kb_error(why, ENOENT, "container %s does not exist", m->u.ref.container_id);
+        else
+            r = agent_cgroup_freeze(c, h->type == KB_MSG_PAUSE, why);
+        break;
+    case KB_MSG_PIDS:
+        if (!(c = agent_find(a, m->u.ref.container_id))) {
+            r = kb_error(why, ENOENT, "container %s does not exist", m->u.ref.container_id);
+            break;
+        }
+        return reply_pids(a, h, c, why, err);
     case KB_MSG_SHUTDOWN:
         a->shutdown = true;
         r = 0;

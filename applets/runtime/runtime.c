@@ -39,6 +39,9 @@ static const struct verb verbs[] = {
     { "features", runtime_features, "what this runtime implements, as runc features prints it" },
     { "kill", runtime_kill, "send a signal to a container (default SIGTERM; --all)" },
     { "list", runtime_list, "list containers (-q: ids; --format json)" },
+    { "pause", runtime_pause, "freeze every process of a container" },
+    { "ps", runtime_ps, "list a container's processes (guest pids; --format json)" },
+    { "resume", runtime_resume, "thaw a paused container" },
     { "run", runtime_run, "create and run a container in its own VM, in the foreground" },
     { "spec", runtime_spec, "write a default config.json, as runc spec does" },
     { "start", runtime_start, "start a created container" },
@@ -48,7 +51,7 @@ static const struct verb verbs[] = {
 
 /* runc's verbs that are not here yet */
 static const char *const later_verbs[] = {
-    "events", "pause", "ps", "resume", "update",
+    "events", "update",
 };
 
 static void usage(FILE *f)

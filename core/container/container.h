@@ -27,7 +27,9 @@ struct kb_ctr_io {
 
 struct kb_ctr {          /* a created container's init, owned by the caller */
     pid_t pid;           /* in the caller's pid namespace; -1 when none */
-    int sync_fd;         /* caller's end of the sync channel; -1 when closed */
+    int sync_fd;
+    const char *cgroup;  /* set by the caller: a cgroup v2 directory the process joins before
+                            its setup (so its cgroup namespace is rooted there); NULL: none */         /* caller's end of the sync channel; -1 when closed */
 };
 
 /* Set up the container (namespaces, mounts, pivot_root, ...) in a new process that waits

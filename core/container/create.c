@@ -195,6 +195,26 @@ static int get_pid(int fd, pid_t mid, pid_t *pid, kb_err *err)
     return r;
 }
 
+int kb_ctr_join_cgroup(const char *cgroup, pid_t pid, kb_err *err)
+{
+    char path[PATH_MAX], text[16];
+    int fd, n;
+
+    if ((size_t)snprintf(path, sizeof path, "%s/cgroup.procs", cgroup) >= sizeof path)
+        return kb_error(err, ENAMETOOLONG, "cgroup %s", cgroup);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return kb_error_errno(err, "open %s", path);
+    n = snprintf(text, sizeof text, "%d", (int)pid);
+    if (write(fd, text, (size_t)n) != n) {
+        kb_error_errno(err, "move %d into %s", (int)pid, cgroup);
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 int kb_ctr_spawn(const struct kb_ctr_stages *st, struct kb_ctr *c, kb_err *err)
 {
     _cleanup_close_ int mine = -1, theirs = -1;
@@ -219,6 +239,9 @@ int kb_ctr_spawn(const struct kb_ctr_stages *st, struct kb_ctr *c, kb_err *err)
         return kb_error_errno(err, "fork");
     r = get_pid(mine, mid, &pid, err);
     if (r < 0)
+        goto out;
+    /* before setup: the cgroup namespace it may unshare is rooted where it is */
+    if (c->cgroup && (r = kb_ctr_join_cgroup(c->cgroup, pid, err)) < 0)
         goto out;
     if (kb_sync_send(mine, KB_SYNC_SETUP, 0, NULL) < 0) {
         r = kb_error_errno(err, "send \"setup\" to %s", st->who);

@@ -49,6 +49,8 @@ int kb_ctr_caller_can_reap(const char *who, kb_err *err);
 /* Fork the intermediate, get the process's pid, reap the intermediate, run
  * the setup: c gets the process waiting for "go", or it is killed and reaped. */
 int kb_ctr_spawn(const struct kb_ctr_stages *st, struct kb_ctr *c, kb_err *err);
+/* Move pid into the cgroup v2 directory cgroup. */
+int kb_ctr_join_cgroup(const char *cgroup, pid_t pid, kb_err *err);
 
 /* --- copyup.c: copy the directory from's contents into to (tmpcopyup) */
 int kb_ctr_copy_up(int from, int to, kb_err *err);

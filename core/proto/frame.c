@@ -10,6 +10,7 @@ static const char *const type_names[] = {
     [KB_MSG_WAIT] = "WAIT",     [KB_MSG_STDIO] = "STDIO",   [KB_MSG_CREDIT] = "CREDIT",
     [KB_MSG_RESIZE] = "RESIZE", [KB_MSG_CLOSE_STDIN] = "CLOSE_STDIN",
     [KB_MSG_EXIT] = "EXIT",     [KB_MSG_SHUTDOWN] = "SHUTDOWN",
+    [KB_MSG_PAUSE] = "PAUSE",   [KB_MSG_RESUME] = "RESUME", [KB_MSG_PIDS] = "PIDS",
 };
 
 const char *kb_msg_type_name(uint16_t type)

@@ -29,6 +29,9 @@ enum kb_msg_type {
     KB_MSG_CLOSE_STDIN = 11,
     KB_MSG_EXIT = 12,
     KB_MSG_SHUTDOWN = 13,
+    KB_MSG_PAUSE = 14,
+    KB_MSG_RESUME = 15,
+    KB_MSG_PIDS = 16,
 };
 
 #define KB_FLAG_RESPONSE 0x1u

@@ -58,6 +58,9 @@ static const struct kb_field create_f[] = {
 static const struct kb_field start_f[] = {
     STR(struct kb_msg_start, 1, container_id, KB_F_REQ, 1),
 };
+static const struct kb_field pids_f[] = {
+    REP(struct kb_msg_pids, 1, KB_K_U32, pids, 0),
+};
 static const struct kb_field pid_f[] = {
     U32(struct kb_msg_pid, 1, pid, KB_F_REQ, 1, UINT32_MAX),
 };
@@ -117,6 +120,7 @@ static const struct kb_schema error_s = SCHEMA("ERROR", struct kb_msg_error, err
 static const struct kb_schema create_s = SCHEMA("CREATE", struct kb_msg_create, create_f);
 static const struct kb_schema start_s = SCHEMA("START", struct kb_msg_start, start_f);
 static const struct kb_schema pid_s = SCHEMA("START/EXEC response", struct kb_msg_pid, pid_f);
+static const struct kb_schema pids_s = SCHEMA("PIDS response", struct kb_msg_pids, pids_f);
 static const struct kb_schema exec_s = SCHEMA("EXEC", struct kb_msg_exec, exec_f);
 static const struct kb_schema signal_s = SCHEMA("SIGNAL", struct kb_msg_signal, signal_f);
 static const struct kb_schema wait_s = SCHEMA("WAIT", struct kb_msg_ref, ref_f);
@@ -137,7 +141,7 @@ static const struct kb_schema *const kind_schema[] = {
     [KB_KIND_REF] = &wait_s,      [KB_KIND_RESIZE] = &resize_s,
     [KB_KIND_EXIT] = &exit_s,     [KB_KIND_CREDIT] = &credit_s,
     [KB_KIND_EMPTY] = &empty_s,   [KB_KIND_PID] = &pid_s,
-    [KB_KIND_WAIT_STATUS] = &wait_status_s,
+    [KB_KIND_WAIT_STATUS] = &wait_status_s, [KB_KIND_PIDS] = &pids_s,
 };
 
 static int bad_frame(const struct kb_frame_hdr *h, kb_err *err, const char *why)
@@ -208,6 +212,13 @@ int kb_msg_kind_of(const struct kb_frame_hdr *h, enum kb_msg_kind *kind, kb_err 
     case KB_MSG_SHUTDOWN:
         *kind = KB_KIND_EMPTY;
         return 0;
+    case KB_MSG_PAUSE:
+    case KB_MSG_RESUME:
+        *kind = f ? KB_KIND_EMPTY : KB_KIND_REF;
+        return 0;
+    case KB_MSG_PIDS:
+        *kind = f ? KB_KIND_PIDS : KB_KIND_REF;
+        return 0;
     }
     return kb_error(err, ENOSYS, "unknown message type %u", h->type);
 }
@@ -272,14 +283,14 @@ fail:
 int kb_msg_encode(struct kb_buf *out, const struct kb_frame_hdr *h, const struct kb_msg *m,
                   kb_err *err)
 {
-    if (m->kind <= KB_KIND_NONE || m->kind > KB_KIND_WAIT_STATUS)
+    if (m->kind <= KB_KIND_NONE || m->kind > KB_KIND_LAST)
         return kb_error(err, EINVAL, "message of unknown kind %d", (int)m->kind);
     return encode_frame(out, h, m->kind, kind_schema[m->kind], &m->u, err);
 }
 
 void kb_msg_free(struct kb_msg *m)
 {
-    if (m->kind > KB_KIND_NONE && m->kind <= KB_KIND_WAIT_STATUS && kind_schema[m->kind])
+    if (m->kind > KB_KIND_NONE && m->kind <= KB_KIND_LAST && kind_schema[m->kind])
         kb_schema_free(kind_schema[m->kind], &m->u);
     memset(m, 0, sizeof *m);
 }

@@ -93,6 +93,11 @@ struct kb_msg_wait_status {      /* WAIT response */
     bool core_dumped;
 };
 
+struct kb_msg_pids {             /* PIDS response: the container's processes */
+    uint32_t *pids;
+    size_t n_pids;
+};
+
 struct kb_msg_credit {           /* CREDIT stream frame */
     uint32_t bytes;
 };
@@ -124,7 +129,7 @@ enum kb_msg_kind {
     KB_KIND_START,
     KB_KIND_EXEC,
     KB_KIND_SIGNAL,
-    KB_KIND_REF,          /* WAIT, CLOSE_STDIN */
+    KB_KIND_REF,          /* WAIT, CLOSE_STDIN, PAUSE, RESUME, PIDS */
     KB_KIND_RESIZE,
     KB_KIND_EXIT,
     KB_KIND_CREDIT,
@@ -132,6 +137,8 @@ enum kb_msg_kind {
     KB_KIND_EMPTY,        /* SHUTDOWN; responses to CREATE, SIGNAL, RESIZE, CLOSE_STDIN, SHUTDOWN */
     KB_KIND_PID,          /* responses to START, EXEC */
     KB_KIND_WAIT_STATUS,  /* response to WAIT */
+    KB_KIND_PIDS,         /* response to PIDS */
+    KB_KIND_LAST = KB_KIND_PIDS,
 };
 
 /* Any decoded payload, for dispatching on whatever frame arrives. */
@@ -151,6 +158,7 @@ struct kb_msg {
         struct kb_msg_stdio stdio;
         struct kb_msg_pid pid;
         struct kb_msg_wait_status wait_status;
+        struct kb_msg_pids pids;
     } u;
 };
 

@@ -93,6 +93,33 @@ static int execute(struct keeper *k, char *line, char *answer, size_t len, kb_er
         snprintf(answer, len, "ok\n");
         return set_status(k, "running", err);
     }
+    if (strcmp(line, "pause") == 0 || strcmp(line, "resume") == 0) {
+        int pause = line[0] == 'p';
+        if (pause ? strcmp(k->st.status, "running") != 0 : strcmp(k->st.status, "paused") != 0) {
+            snprintf(answer, len, "error container not %s\n", pause ? "running" : "paused");
+            return 0;
+        }
+        if (kb_relay_pause(&k->relay, pause, &why) < 0) {
+            snprintf(answer, len, "error %s\n", why.msg);
+            return 0;
+        }
+        snprintf(answer, len, "ok\n");
+        return set_status(k, pause ? "paused" : "running", err);
+    }
+    if (strcmp(line, "ps") == 0) {
+        struct kb_msg_pids p;
+        size_t off;
+        if (kb_relay_pids(&k->relay, &p, &why) < 0) {
+            snprintf(answer, len, "error %s\n", why.msg);
+            return 0;
+        }
+        off = (size_t)snprintf(answer, len, "ok");
+        for (size_t i = 0; i < p.n_pids && off + 12 < len; i++)
+            off += (size_t)snprintf(answer + off, len - off, " %u", p.pids[i]);
+        snprintf(answer + off, len - off, "\n");
+        free(p.pids);
+        return 0;
+    }
     if (parse_kill(line, &sig, &all)) {
         if (kb_relay_signal(&k->relay, sig, all, &why) < 0)
             snprintf(answer, len, "error %s\n", why.msg);
@@ -308,6 +335,13 @@ fail:
 
 int kb_keeper_request(const char *dir, const char *line, kb_err *err)
 {
+    char rest[8];
+
+    return kb_keeper_ask(dir, line, rest, sizeof rest, err);
+}
+
+int kb_keeper_ask(const char *dir, const char *line, char *rest, size_t rest_len, kb_err *err)
+{
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct timeval tv = { .tv_sec = 70 };
     char answer[1200];
@@ -332,8 +366,10 @@ int kb_keeper_request(const char *dir, const char *line, kb_err *err)
     answer[n] = '\0';
     if (n && answer[n - 1] == '\n')
         answer[--n] = '\0';
-    if (strcmp(answer, "ok") == 0)
+    if (strcmp(answer, "ok") == 0 || strncmp(answer, "ok ", 3) == 0) {
+        snprintf(rest, rest_len, "%s", answer[2] ? answer + 3 : "");
         return 0;
+    }
     if (strncmp(answer, "error ", 6) == 0)
         return kb_error(err, 0, "%s", answer + 6);
     return kb_error(err, EPROTO, "the container's keeper did not answer");

@@ -313,3 +313,27 @@ int kb_run_container(struct kb_sandbox *sb, const char *id, const char *config, 
     kb_relay_fini(&r);
     return ret;
 }
+
+int kb_relay_pause(struct kb_relay *r, int pause, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_REF };
+
+    if (r->exited || !r->started)
+        return kb_error(err, 0, "container not running");
+    m.u.ref = (struct kb_msg_ref){ .container_id = (char *)r->id, .exec_id = "" };
+    return kb_agent_call(&r->sb->agent, pause ? KB_MSG_PAUSE : KB_MSG_RESUME, &m, NULL, 10000, err);
+}
+
+int kb_relay_pids(struct kb_relay *r, struct kb_msg_pids *pids, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_REF }, resp;
+
+    memset(pids, 0, sizeof *pids);
+    if (r->exited)
+        return 0;
+    m.u.ref = (struct kb_msg_ref){ .container_id = (char *)r->id, .exec_id = "" };
+    if (kb_agent_call(&r->sb->agent, KB_MSG_PIDS, &m, &resp, 10000, err) < 0)
+        return -1;
+    *pids = resp.u.pids;
+    return 0;
+}

@@ -64,6 +64,10 @@ int kb_relay_start(struct kb_relay *r, kb_err *err);
 int kb_relay_wait(struct kb_relay *r, const struct kb_relay_ctl *ctl, int *status, kb_err *err);
 /* Forward SIGNAL sig to the container's init (or all its processes). */
 int kb_relay_signal(struct kb_relay *r, int sig, int all, kb_err *err);
+/* Freeze (pause 1) or thaw the container's processes in the guest. */
+int kb_relay_pause(struct kb_relay *r, int pause, kb_err *err);
+/* The container's processes, as guest pids (free pids->pids). */
+int kb_relay_pids(struct kb_relay *r, struct kb_msg_pids *pids, kb_err *err);
 /* Block every signal a user may send and return a signalfd for them. */
 int kb_relay_signalfd(kb_err *err);
 /* Write pid to path whole (temp file, rename), as runc writes --pid-file. */

@@ -90,6 +90,30 @@ dp=$(cat "$scratch/d.pid" 2>/dev/null)
 for _ in $(seq 300); do kill -0 "$dp" 2>/dev/null || break; sleep 0.1; done
 ! kill -0 "$dp" 2>/dev/null && ok "and it ends with the process" || not_ok "the -d waiter ended"
 
+# pause, resume, ps: step by step as runc (ps lists guest pids: only the count compares)
+steps() {
+    local id=$1; shift
+    echo "ps count: $("$@" ps --format json "$id" | jq length)"
+    "$@" pause "$id"; echo "pause: $?"
+    echo "state: $("$@" state "$id" | jq -r .status)"
+    "$@" pause "$id" 2>/dev/null; echo "pause again: $?"
+    "$@" exec "$id" true 2>/dev/null; echo "exec while paused refused: $([ $? != 0 ] && echo yes)"
+    "$@" resume "$id"; echo "resume: $?"
+    echo "state: $("$@" state "$id" | jq -r .status)"
+    "$@" resume "$id" 2>/dev/null; echo "resume again: $?"
+    echo "exec after resume: $("$@" exec "$id" echo alive)"
+}
+kout=$(steps k "$kr" --root "$root")
+printf '# %s\n' "$kout"
+if [ -n "$have_runc" ]; then
+    rout=$(steps r runc --root "$rroot")
+    [ "$kout" = "$rout" ] && ok "pause, resume, ps step by step as runc" ||
+        { not_ok "pause, resume, ps step by step as runc"; diff <(echo "$rout") <(echo "$kout") | sed 's/^/#   /'; }
+else
+    [[ $kout == *"state: paused"* ]] && ok "pause, resume, ps" || not_ok "pause, resume, ps"
+fi
+expect "ps --format table lists guest pids" 0 "PID" "$kr" --root "$root" ps k
+
 "$kr" --root "$root" kill k KILL
 for _ in $(seq 300); do [ "$("$kr" --root "$root" state k | jq -r .status)" = stopped ] && break; sleep 0.1; done
 [ -n "$have_runc" ] && { runc --root "$rroot" kill r KILL; sleep 0.5; }

@@ -113,6 +113,10 @@ for rt in "$kr" ${have_runc:+runc}; do
     good=0
     for i in 1 2 3; do wait ${ep[$i]}; [ $? = $i ] && good=$((good + 1)); done
     [ $good = 3 ] && ok "$name: 3 podman execs at once" || not_ok "$name: 3 podman execs at once: $good"
+    pm pause "$id" >/dev/null && [ "$(pm inspect -f '{{.State.Status}}' "$id")" = paused ] &&
+        pm unpause "$id" >/dev/null && [ "$(pm inspect -f '{{.State.Status}}' "$id")" = running ] &&
+        [ "$(pm exec "$id" echo thawed 2>&1)" = thawed ] && ok "$name: podman pause, unpause" ||
+        not_ok "$name: podman pause, unpause"
     pm rm -f -t 0 "$id" >/dev/null
 done
 

@@ -252,7 +252,7 @@ static void read_all(int fd, struct run *r, pid_t pid)
  * The pty slave, if any, is closed here, so that its master sees the end. */
 static int run_io(struct kb_spec *s, struct run *r, int pty_master, int pty_slave)
 {
-    struct kb_ctr c = { 123, 456 };
+    struct kb_ctr c = { 123, 456, NULL };
     int p[2] = { -1, -1 }, rc = -1, outfd;
     struct kb_ctr_io io = { -1, -1, -1, pty_slave };
 
@@ -477,7 +477,7 @@ static void test_env_and_process(void)
 static void test_signal(void)
 {
     struct kb_spec s;
-    struct kb_ctr c;
+    struct kb_ctr c = { 0 };
     struct kb_ctr_io io = { -1, -1, -1, -1 };
     kb_err err;
     int status = 0;
@@ -596,7 +596,7 @@ static void test_setup_errors(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *w = cases[i].what, *root = rootfs;
         struct kb_spec s;
-        struct kb_ctr c;
+        struct kb_ctr c = { 0 };
         struct kb_ctr_io io = { -1, -1, -1, -1 };
         kb_err err = { 0 };
         int r;

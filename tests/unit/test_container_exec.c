@@ -132,7 +132,7 @@ static pid_t start_container(struct kb_spec *s)
 {
     const char *json = kb_default_spec_json();
     struct kb_ctr_io io = { -1, -1, -1, -1 };
-    struct kb_ctr c;
+    struct kb_ctr c = { 0 };
     kb_err err;
 
     if (kb_spec_parse(json, strlen(json), s, &err) < 0) {
@@ -189,7 +189,7 @@ static void drain(int fd, struct out *o, pid_t pid)
 static void exec_io(pid_t init, const struct kb_process *p, struct out *o, int pty_master, int pty_slave)
 {
     struct kb_ctr_io io = { -1, -1, -1, pty_slave };
-    struct kb_ctr c = { 77, 78 };
+    struct kb_ctr c = { 77, 78, NULL };
     int fds[2] = { -1, -1 };
 
     memset(o, 0, sizeof *o);

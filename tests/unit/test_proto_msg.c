@@ -535,6 +535,10 @@ static void test_kinds(void)
     kind(1, KB_MSG_CREATE, 0, KB_KIND_CREATE, "CREATE request");
     kind(1, KB_MSG_CREATE, KB_FLAG_RESPONSE, KB_KIND_EMPTY, "CREATE response");
     kind(1, KB_MSG_WAIT, KB_FLAG_RESPONSE, KB_KIND_WAIT_STATUS, "WAIT response");
+    kind(1, KB_MSG_PAUSE, 0, KB_KIND_REF, "PAUSE");
+    kind(1, KB_MSG_RESUME, KB_FLAG_RESPONSE, KB_KIND_EMPTY, "RESUME response");
+    kind(1, KB_MSG_PIDS, 0, KB_KIND_REF, "PIDS");
+    kind(1, KB_MSG_PIDS, KB_FLAG_RESPONSE, KB_KIND_PIDS, "PIDS response");
     kind(1, KB_MSG_EXEC, KB_FLAG_RESPONSE | KB_FLAG_ERROR, KB_KIND_ERROR, "error response");
     kind(1, 200, KB_FLAG_RESPONSE | KB_FLAG_ERROR, KB_KIND_ERROR,
          "error response to an unknown request type");
