@@ -96,6 +96,10 @@ int agent_cgroup_create(struct agent_ctr *c, kb_err *err);
 void agent_cgroup_remove(struct agent_ctr *c);
 /* Freeze or thaw every process of the container, and wait until done (err may be NULL). */
 int agent_cgroup_freeze(struct agent_ctr *c, bool freeze, kb_err *err);
+/* Write the limits r sets into the container's cgroup. */
+int agent_cgroup_apply(struct agent_ctr *c, const struct kb_resources *r, kb_err *err);
+/* Read the container's cgroup counters. */
+int agent_cgroup_stats(struct agent_ctr *c, struct kb_msg_stats *st, kb_err *err);
 /* The container's processes (malloc'ed, guest pids). */
 int agent_cgroup_pids(struct agent_ctr *c, uint32_t **pids, size_t *n, kb_err *err);
 

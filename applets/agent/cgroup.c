@@ -18,10 +18,25 @@
 /* how long a freeze may take to settle (a task in a syscall finishes it first) */
 #define FREEZE_WAIT_NS (2ull * 1000000000u)
 
+static int write_file(const char *dir, const char *name, const char *text, kb_err *err);
+
+/* The controllers linux.resources needs, for our directory and below */
+static int enable_controllers(kb_err *err)
+{
+    static const char ctl[] = "+cpu +memory +pids +cpuset";
+
+    if (write_file("/sys/fs/cgroup", "cgroup.subtree_control", ctl, err) < 0 ||
+        write_file(CGROUP_ROOT, "cgroup.subtree_control", ctl, err) < 0)
+        return kb_error_wrap(err, "enable the cgroup controllers");
+    return 0;
+}
+
 int agent_cgroup_create(struct agent_ctr *c, kb_err *err)
 {
     if (mkdir(CGROUP_ROOT, 0755) < 0 && errno != EEXIST)
         return kb_error_errno(err, "mkdir " CGROUP_ROOT);
+    if (enable_controllers(err) < 0)
+        return -1;
     if (asprintf(&c->cgroup, CGROUP_ROOT "/%s", c->id) < 0) {
         c->cgroup = NULL;
         return kb_error(err, ENOMEM, "cgroup");
@@ -125,5 +140,84 @@ int agent_cgroup_pids(struct agent_ctr *c, uint32_t **pids, size_t *n, kb_err *e
         }
         (*pids)[(*n)++] = (uint32_t)v;
     }
+    return 0;
+}
+
+int agent_cgroup_apply(struct agent_ctr *c, const struct kb_resources *r, kb_err *err)
+{
+    char v[64];
+
+    if (!c->cgroup)
+        return kb_error(err, ENOTSUP, "container %s has no cgroup", c->id);
+    if (r->has_memory_limit) {
+        snprintf(v, sizeof v, r->memory_limit > 0 ? "%lld" : "max", (long long)r->memory_limit);
+        if (write_file(c->cgroup, "memory.max", v, err) < 0)
+            return -1;
+    }
+    if (r->has_cpu_quota || (r->has_cpu_period && r->cpu_period)) {
+        /* cpu.max is "QUOTA PERIOD": what the document leaves out stays */
+        char path[PATH_MAX], quota[24] = "max";
+        _cleanup_free_ char *cur = NULL;
+        unsigned long long period = 100000;
+        snprintf(path, sizeof path, "%s/cpu.max", c->cgroup);
+        if (kb_read_file(path, 256, &cur, NULL, err) < 0)
+            return -1;
+        {
+            /* "QUOTA PERIOD\n", QUOTA a number or "max" (no scanf: size) */
+            char *sp = strchr(cur, ' ');
+            if (!sp || (size_t)(sp - cur) >= sizeof quota)
+                return kb_error(err, EPROTO, "%s: '%s'", path, cur);
+            memcpy(quota, cur, (size_t)(sp - cur));
+            quota[sp - cur] = '\0';
+            period = strtoull(sp + 1, NULL, 10);
+        }
+        if (r->has_cpu_quota)
+            snprintf(quota, sizeof quota, r->cpu_quota > 0 ? "%lld" : "max", (long long)r->cpu_quota);
+        if (r->has_cpu_period && r->cpu_period)
+            period = r->cpu_period;
+        snprintf(v, sizeof v, "%s %llu", quota, period);
+        if (write_file(c->cgroup, "cpu.max", v, err) < 0)
+            return -1;
+    }
+    if (r->has_pids_limit) {
+        snprintf(v, sizeof v, r->pids_limit > 0 ? "%lld" : "max", (long long)r->pids_limit);
+        if (write_file(c->cgroup, "pids.max", v, err) < 0)
+            return -1;
+    }
+    if (r->cpus && *r->cpus && write_file(c->cgroup, "cpuset.cpus", r->cpus, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* A "key value" line's value in a cgroup file, 0 when absent; "max" is 0. */
+static uint64_t keyed(const char *dir, const char *file, const char *key)
+{
+    char path[PATH_MAX];
+    _cleanup_free_ char *text = NULL;
+    kb_err ignored;
+    size_t klen = strlen(key);
+
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (kb_read_file(path, 65536, &text, NULL, &ignored) < 0)
+        return 0;
+    for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!klen || (strncmp(l, key, klen) == 0 && l[klen] == ' '))
+            return strtoull(l + (klen ? klen + 1 : 0), NULL, 10);
+    return 0;
+}
+
+int agent_cgroup_stats(struct agent_ctr *c, struct kb_msg_stats *st, kb_err *err)
+{
+    memset(st, 0, sizeof *st);
+    if (!c->cgroup)
+        return kb_error(err, ENOTSUP, "container %s has no cgroup", c->id);
+    st->cpu_usage_usec = keyed(c->cgroup, "cpu.stat", "usage_usec");
+    st->cpu_user_usec = keyed(c->cgroup, "cpu.stat", "user_usec");
+    st->cpu_system_usec = keyed(c->cgroup, "cpu.stat", "system_usec");
+    st->memory_current = keyed(c->cgroup, "memory.current", "");
+    st->memory_max = keyed(c->cgroup, "memory.max", "");
+    st->pids_current = keyed(c->cgroup, "pids.current", "");
+    st->pids_max = keyed(c->cgroup, "pids.max", "");
+    st->oom_kills = keyed(c->cgroup, "memory.events", "oom_kill");
     return 0;
 }

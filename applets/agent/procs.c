@@ -256,7 +256,8 @@ int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err)
     }
     if (m->binds_tag[0] && (r = use_binds(c, m->binds_tag, err)) < 0)
         goto out;
-    if ((r = agent_cgroup_create(c, err)) < 0)
+    if ((r = agent_cgroup_create(c, err)) < 0 ||
+        (r = agent_cgroup_apply(c, &c->spec.resources, err)) < 0)
         goto out;
     if ((r = open_stdio(&c->init, m->stream_base, &c->spec.process, &io, err)) < 0) {
         close_child_io(&io);

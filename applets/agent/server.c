@@ -83,6 +83,18 @@ static int reply_pids(struct agent *a, const struct kb_frame_hdr *h, struct agen
     return send_buf(a, &b, r, err);
 }
 
+static int reply_stats(struct agent *a, const struct kb_frame_hdr *h, struct agent_ctr *c,
+                       kb_err *why, kb_err *err)
+{
+    struct kb_msg msg = { .kind = KB_KIND_STATS };
+    struct kb_buf b = { 0 };
+    struct kb_frame_hdr rh = { .id = h->id, .type = h->type, .flags = KB_FLAG_RESPONSE };
+
+    if (agent_cgroup_stats(c, &msg.u.stats, why) < 0)
+        return reply_error(a, h, why, err);
+    return send_buf(a, &b, kb_msg_encode(&b, &rh, &msg, err), err);
+}
+
 static int do_start(struct agent *a, const struct kb_msg_start *m, kb_err *err)
 {
     struct agent_ctr *c = agent_find(a, m->container_id);
@@ -239,6 +251,24 @@ static int execute(struct agent *a, const struct kb_frame_hdr *h, const struct k
             break;
         }
         return reply_pids(a, h, c, why, err);
+    case KB_MSG_STATS:
+        if (!(c = agent_find(a, m->u.ref.container_id))) {
+            r = kb_error(why, ENOENT, "container %s does not exist", m->u.ref.container_id);
+            break;
+        }
+        return reply_stats(a, h, c, why, err);
+    case KB_MSG_UPDATE: {
+        struct kb_resources res;
+        if (!(c = agent_find(a, m->u.update.container_id))) {
+            r = kb_error(why, ENOENT, "container %s does not exist", m->u.update.container_id);
+            break;
+        }
+        r = kb_resources_parse((const char *)m->u.update.resources, m->u.update.resources_len, &res, why);
+        if (r == 0)
+            r = agent_cgroup_apply(c, &res, why);
+        kb_resources_free(&res);
+        break;
+    }
     case KB_MSG_SHUTDOWN:
         a->shutdown = true;
         r = 0;

@@ -82,7 +82,7 @@ int runtime_ps(const struct rt_globals *g, int argc, char **argv)
         return rt_fail(g, "ps", &err);
     stopped = strcmp(st.status, "stopped") == 0;
     kb_state_free(&st);
-    if (!stopped && kb_keeper_ask(dir, "ps", pids, sizeof pids, &err) < 0)
+    if (!stopped && kb_keeper_ask(dir, "ps", NULL, 0, pids, sizeof pids, &err) < 0)
         return rt_fail(g, "ps", &err);
     if (strcmp(format, "json") == 0) {
         /* runc's: a JSON array of pids */

@@ -35,6 +35,7 @@ static const struct verb verbs[] = {
     { "check", runtime_check, "check that this host can run katabox sandboxes" },
     { "create", runtime_create, "create a container in its own VM; it waits for start" },
     { "delete", runtime_delete, "remove a stopped container (--force: any)" },
+    { "events", runtime_events, "a container's stats (--stats: once; else every --interval) and OOMs" },
     { "exec", runtime_exec, "run another process in a container" },
     { "features", runtime_features, "what this runtime implements, as runc features prints it" },
     { "kill", runtime_kill, "send a signal to a container (default SIGTERM; --all)" },
@@ -45,13 +46,14 @@ static const struct verb verbs[] = {
     { "run", runtime_run, "create and run a container in its own VM, in the foreground" },
     { "spec", runtime_spec, "write a default config.json, as runc spec does" },
     { "start", runtime_start, "start a created container" },
+    { "update", runtime_update, "change a container's cgroup limits in the guest" },
     { "state", runtime_state, "print a container's state as runc's JSON" },
     { "version", cmd_version, "print the version report" },
 };
 
-/* runc's verbs that are not here yet */
+/* runc's verbs that are not here (CRIU cannot checkpoint a VM) */
 static const char *const later_verbs[] = {
-    "events", "update",
+    "checkpoint", "restore",
 };
 
 static void usage(FILE *f)

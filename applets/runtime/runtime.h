@@ -43,6 +43,8 @@ int runtime_exec(const struct rt_globals *g, int argc, char **argv);
 int runtime_pause(const struct rt_globals *g, int argc, char **argv);
 int runtime_resume(const struct rt_globals *g, int argc, char **argv);
 int runtime_ps(const struct rt_globals *g, int argc, char **argv);
+int runtime_update(const struct rt_globals *g, int argc, char **argv);
+int runtime_events(const struct rt_globals *g, int argc, char **argv);
 int runtime_list(const struct rt_globals *g, int argc, char **argv);
 int runtime_features(const struct rt_globals *g, int argc, char **argv);
 int runtime_kill(const struct rt_globals *g, int argc, char **argv);

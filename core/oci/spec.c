@@ -274,6 +274,10 @@ static int parse_resources(yajl_val v, struct kb_resources *r, kb_err *err)
         kb_json_i64(kb_json_member(pids, "limit"), "linux.resources.pids.limit", 0, &r->pids_limit,
                     err) < 0)
         return -1;
+    r->has_memory_limit = kb_json_member(mem, "limit") != NULL;
+    r->has_cpu_quota = kb_json_member(cpu, "quota") != NULL;
+    r->has_cpu_period = kb_json_member(cpu, "period") != NULL;
+    r->has_pids_limit = kb_json_member(pids, "limit") != NULL;
     /* -1 means "no limit" in the spec, as 0 does for us */
     if (r->memory_limit < -1 || r->cpu_quota < -1 || r->pids_limit < -1)
         return kb_error(err, EINVAL, "linux.resources: a negative limit other than -1");
@@ -407,6 +411,26 @@ int kb_process_parse(const char *json, size_t len, struct kb_process *p, kb_err 
     r = parse_process(root, p, err);
     yajl_tree_free(root);
     return r;
+}
+
+int kb_resources_parse(const char *json, size_t len, struct kb_resources *r, kb_err *err)
+{
+    yajl_val root;
+    int ret;
+
+    memset(r, 0, sizeof *r);
+    if (kb_json_parse(json, len, "resources", &root, err) < 0)
+        return -1;
+    ret = YAJL_IS_OBJECT(root) ? parse_resources(root, r, err)
+                               : kb_error(err, EINVAL, "resources: expected an object");
+    yajl_tree_free(root);
+    return ret;
+}
+
+void kb_resources_free(struct kb_resources *r)
+{
+    free(r->cpus);
+    memset(r, 0, sizeof *r);
 }
 
 void kb_spec_free(struct kb_spec *spec)

@@ -59,6 +59,8 @@ struct kb_resources {
     uint64_t cpu_period;    /* us; 0: default */
     char *cpus;             /* cpuset, may be NULL */
     int64_t pids_limit;     /* 0: none */
+    /* which of them the document set (for update: the others stay as they are) */
+    int has_memory_limit, has_cpu_quota, has_cpu_period, has_pids_limit;
 };
 
 struct kb_spec {
@@ -85,6 +87,9 @@ void kb_spec_free(struct kb_spec *spec);
  * rules; kb_process_free it after, on error too. */
 int kb_process_parse(const char *json, size_t len, struct kb_process *p, kb_err *err);
 void kb_process_free(struct kb_process *p);
+/* Parse one OCI linux.resources object (runc update -r); kb_resources_free it after. */
+int kb_resources_parse(const char *json, size_t len, struct kb_resources *r, kb_err *err);
+void kb_resources_free(struct kb_resources *r);
 /* Is m a bind mount (type "bind", or option "bind" or "rbind", as runc reads it)? */
 bool kb_mount_is_bind(const struct kb_mount *m);
 /* The spec's namespace entry of `type`, or NULL. */

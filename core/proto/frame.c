@@ -11,6 +11,7 @@ static const char *const type_names[] = {
     [KB_MSG_RESIZE] = "RESIZE", [KB_MSG_CLOSE_STDIN] = "CLOSE_STDIN",
     [KB_MSG_EXIT] = "EXIT",     [KB_MSG_SHUTDOWN] = "SHUTDOWN",
     [KB_MSG_PAUSE] = "PAUSE",   [KB_MSG_RESUME] = "RESUME", [KB_MSG_PIDS] = "PIDS",
+    [KB_MSG_STATS] = "STATS",   [KB_MSG_UPDATE] = "UPDATE",
 };
 
 const char *kb_msg_type_name(uint16_t type)

@@ -32,6 +32,8 @@ enum kb_msg_type {
     KB_MSG_PAUSE = 14,
     KB_MSG_RESUME = 15,
     KB_MSG_PIDS = 16,
+    KB_MSG_STATS = 17,
+    KB_MSG_UPDATE = 18,
 };
 
 #define KB_FLAG_RESPONSE 0x1u

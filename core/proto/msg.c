@@ -58,6 +58,16 @@ static const struct kb_field create_f[] = {
 static const struct kb_field start_f[] = {
     STR(struct kb_msg_start, 1, container_id, KB_F_REQ, 1),
 };
+static const struct kb_field stats_f[] = {
+    U64(struct kb_msg_stats, 1, cpu_usage_usec),  U64(struct kb_msg_stats, 2, cpu_user_usec),
+    U64(struct kb_msg_stats, 3, cpu_system_usec), U64(struct kb_msg_stats, 4, memory_current),
+    U64(struct kb_msg_stats, 5, memory_max),      U64(struct kb_msg_stats, 6, pids_current),
+    U64(struct kb_msg_stats, 7, pids_max),        U64(struct kb_msg_stats, 8, oom_kills),
+};
+static const struct kb_field update_f[] = {
+    STR(struct kb_msg_update, 1, container_id, KB_F_REQ, 1),
+    BYTES(struct kb_msg_update, 2, resources, KB_F_REQ, 1),
+};
 static const struct kb_field pids_f[] = {
     REP(struct kb_msg_pids, 1, KB_K_U32, pids, 0),
 };
@@ -121,6 +131,8 @@ static const struct kb_schema create_s = SCHEMA("CREATE", struct kb_msg_create, 
 static const struct kb_schema start_s = SCHEMA("START", struct kb_msg_start, start_f);
 static const struct kb_schema pid_s = SCHEMA("START/EXEC response", struct kb_msg_pid, pid_f);
 static const struct kb_schema pids_s = SCHEMA("PIDS response", struct kb_msg_pids, pids_f);
+static const struct kb_schema stats_s = SCHEMA("STATS response", struct kb_msg_stats, stats_f);
+static const struct kb_schema update_s = SCHEMA("UPDATE", struct kb_msg_update, update_f);
 static const struct kb_schema exec_s = SCHEMA("EXEC", struct kb_msg_exec, exec_f);
 static const struct kb_schema signal_s = SCHEMA("SIGNAL", struct kb_msg_signal, signal_f);
 static const struct kb_schema wait_s = SCHEMA("WAIT", struct kb_msg_ref, ref_f);
@@ -142,6 +154,7 @@ static const struct kb_schema *const kind_schema[] = {
     [KB_KIND_EXIT] = &exit_s,     [KB_KIND_CREDIT] = &credit_s,
     [KB_KIND_EMPTY] = &empty_s,   [KB_KIND_PID] = &pid_s,
     [KB_KIND_WAIT_STATUS] = &wait_status_s, [KB_KIND_PIDS] = &pids_s,
+    [KB_KIND_STATS] = &stats_s, [KB_KIND_UPDATE] = &update_s,
 };
 
 static int bad_frame(const struct kb_frame_hdr *h, kb_err *err, const char *why)
@@ -218,6 +231,12 @@ int kb_msg_kind_of(const struct kb_frame_hdr *h, enum kb_msg_kind *kind, kb_err 
         return 0;
     case KB_MSG_PIDS:
         *kind = f ? KB_KIND_PIDS : KB_KIND_REF;
+        return 0;
+    case KB_MSG_STATS:
+        *kind = f ? KB_KIND_STATS : KB_KIND_REF;
+        return 0;
+    case KB_MSG_UPDATE:
+        *kind = f ? KB_KIND_EMPTY : KB_KIND_UPDATE;
         return 0;
     }
     return kb_error(err, ENOSYS, "unknown message type %u", h->type);

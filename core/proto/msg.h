@@ -98,6 +98,19 @@ struct kb_msg_pids {             /* PIDS response: the container's processes */
     size_t n_pids;
 };
 
+struct kb_msg_stats {            /* STATS response: the container's cgroup, as the guest reads it */
+    uint64_t cpu_usage_usec, cpu_user_usec, cpu_system_usec;
+    uint64_t memory_current, memory_max;   /* memory_max 0: no limit */
+    uint64_t pids_current, pids_max;       /* pids_max 0: no limit */
+    uint64_t oom_kills;
+};
+
+struct kb_msg_update {           /* UPDATE request */
+    char *container_id;
+    uint8_t *resources;          /* an OCI linux.resources object, JSON */
+    size_t resources_len;
+};
+
 struct kb_msg_credit {           /* CREDIT stream frame */
     uint32_t bytes;
 };
@@ -129,7 +142,7 @@ enum kb_msg_kind {
     KB_KIND_START,
     KB_KIND_EXEC,
     KB_KIND_SIGNAL,
-    KB_KIND_REF,          /* WAIT, CLOSE_STDIN, PAUSE, RESUME, PIDS */
+    KB_KIND_REF,          /* WAIT, CLOSE_STDIN, PAUSE, RESUME, PIDS, STATS */
     KB_KIND_RESIZE,
     KB_KIND_EXIT,
     KB_KIND_CREDIT,
@@ -138,7 +151,9 @@ enum kb_msg_kind {
     KB_KIND_PID,          /* responses to START, EXEC */
     KB_KIND_WAIT_STATUS,  /* response to WAIT */
     KB_KIND_PIDS,         /* response to PIDS */
-    KB_KIND_LAST = KB_KIND_PIDS,
+    KB_KIND_STATS,        /* response to STATS */
+    KB_KIND_UPDATE,
+    KB_KIND_LAST = KB_KIND_UPDATE,
 };
 
 /* Any decoded payload, for dispatching on whatever frame arrives. */
@@ -159,6 +174,8 @@ struct kb_msg {
         struct kb_msg_pid pid;
         struct kb_msg_wait_status wait_status;
         struct kb_msg_pids pids;
+        struct kb_msg_stats stats;
+        struct kb_msg_update update;
     } u;
 };
 

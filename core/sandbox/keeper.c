@@ -106,6 +106,19 @@ static int execute(struct keeper *k, char *line, char *answer, size_t len, kb_er
         snprintf(answer, len, "ok\n");
         return set_status(k, pause ? "paused" : "running", err);
     }
+    if (strcmp(line, "stats") == 0) {
+        struct kb_msg_stats st;
+        if (kb_relay_stats(&k->relay, &st, &why) < 0) {
+            snprintf(answer, len, "error %s\n", why.msg);
+            return 0;
+        }
+        snprintf(answer, len, "ok %llu %llu %llu %llu %llu %llu %llu %llu\n",
+                 (unsigned long long)st.cpu_usage_usec, (unsigned long long)st.cpu_user_usec,
+                 (unsigned long long)st.cpu_system_usec, (unsigned long long)st.memory_current,
+                 (unsigned long long)st.memory_max, (unsigned long long)st.pids_current,
+                 (unsigned long long)st.pids_max, (unsigned long long)st.oom_kills);
+        return 0;
+    }
     if (strcmp(line, "ps") == 0) {
         struct kb_msg_pids p;
         size_t off;
@@ -165,6 +178,28 @@ static size_t read_line(int fd, char *line, size_t max, int fds[3], int *nfds)
     return n;
 }
 
+/* LEN bytes that follow a command line, malloc'ed; NULL on a short read. */
+static uint8_t *read_body(int fd, const char *num, size_t max, size_t *len)
+{
+    char *end;
+    unsigned long n = strtoul(num, &end, 10);
+    uint8_t *body;
+    size_t got = 0;
+
+    if (*end || n == 0 || n > max || !(body = malloc(n)))
+        return NULL;
+    while (got < n) {
+        ssize_t r = read(fd, body + got, n - got);
+        if (r <= 0) {
+            free(body);
+            return NULL;
+        }
+        got += (size_t)r;
+    }
+    *len = n;
+    return body;
+}
+
 /* "exec LEN" then an EXEC frame of LEN bytes (kb_msg_exec_encode), with the
  * process's stdin, stdout and stderr attached: the connection stays open
  * for the process's life (exec.c), or gets "error MESSAGE". */
@@ -175,24 +210,13 @@ static int ctl_exec(struct keeper *k, int fd, const char *line, int fds[3], int 
     struct kb_frame_hdr h;
     struct kb_msg_exec x;
     kb_err why;
-    char *end;
-    unsigned long len = strtoul(line + 5, &end, 10);
-    _cleanup_free_ uint8_t *frame = NULL;
-    size_t got = 0;
+    size_t len = 0;
+    _cleanup_free_ uint8_t *frame = nfds == 3 ? read_body(fd, line + 5, KB_PROTO_MAX_FRAME, &len) : NULL;
 
     (void)err;
-    if (*end || len < KB_PROTO_HEADER_SIZE || len > KB_PROTO_MAX_FRAME || nfds != 3 ||
-        !(frame = malloc(len))) {
+    if (!frame || len < KB_PROTO_HEADER_SIZE) {
         kb_error(&why, EINVAL, "bad exec request");
         goto refuse;
-    }
-    while (got < len) {
-        ssize_t n = read(fd, frame + got, len - got);
-        if (n <= 0) {
-            kb_error(&why, EPROTO, "exec request cut short");
-            goto refuse;
-        }
-        got += (size_t)n;
     }
     if (kb_frame_hdr_decode(frame, len, &h, &why) < 0 || h.len != len || h.type != KB_MSG_EXEC ||
         kb_msg_exec_decode(frame + KB_PROTO_HEADER_SIZE, len - KB_PROTO_HEADER_SIZE, &x, &why) < 0) {
@@ -214,6 +238,23 @@ refuse:
     return 0;
 }
 
+/* "update LEN" then an OCI linux.resources object of LEN bytes */
+static void ctl_update(struct keeper *k, int fd, const char *line)
+{
+    char answer[1200];
+    size_t len;
+    kb_err why;
+    _cleanup_free_ uint8_t *json = read_body(fd, line + 7, KB_PROTO_MAX_PAYLOAD - 4096, &len);
+
+    if (!json)
+        snprintf(answer, sizeof answer, "error bad update request\n");
+    else if (kb_relay_update(&k->relay, (const char *)json, len, &why) < 0)
+        snprintf(answer, sizeof answer, "error %s\n", why.msg);
+    else
+        snprintf(answer, sizeof answer, "ok\n");
+    reply(fd, answer);
+}
+
 /* One client at a time, one line each: the clients are our own commands,
  * and a stuck one is cut off after 2 s rather than stalling the relay.
  * An exec's connection stays open, owned by the relay. */
@@ -231,6 +272,13 @@ static int on_ctl(void *ctx, struct kb_relay *r, kb_err *err)
     read_line(fd, line, CTL_LINE_MAX, fds, &nfds);
     if (strncmp(line, "exec ", 5) == 0)
         return ctl_exec(k, fd, line, fds, nfds, err);
+    if (strncmp(line, "update ", 7) == 0) {
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+        ctl_update(k, fd, line);
+        close(fd);
+        return 0;
+    }
     for (int i = 0; i < nfds; i++)
         close(fds[i]);
     if (execute(k, line, answer, sizeof answer, err) < 0) {
@@ -337,10 +385,11 @@ int kb_keeper_request(const char *dir, const char *line, kb_err *err)
 {
     char rest[8];
 
-    return kb_keeper_ask(dir, line, rest, sizeof rest, err);
+    return kb_keeper_ask(dir, line, NULL, 0, rest, sizeof rest, err);
 }
 
-int kb_keeper_ask(const char *dir, const char *line, char *rest, size_t rest_len, kb_err *err)
+int kb_keeper_ask(const char *dir, const char *line, const void *body, size_t body_len, char *rest,
+                  size_t rest_len, kb_err *err)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct timeval tv = { .tv_sec = 70 };
@@ -355,7 +404,8 @@ int kb_keeper_ask(const char *dir, const char *line, char *rest, size_t rest_len
         return kb_error(err, ESRCH, "container not running");
     /* START may take a while in an emulated guest; never forever */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (kb_write_all(fd, line, strlen(line)) < 0 || kb_write_all(fd, "\n", 1) < 0)
+    if (kb_write_all(fd, line, strlen(line)) < 0 || kb_write_all(fd, "\n", 1) < 0 ||
+        (body_len && kb_write_all(fd, body, body_len) < 0))
         return kb_error_errno(err, "talk to the container's keeper");
     while (n < sizeof answer - 1) {
         ssize_t got = read(fd, answer + n, sizeof answer - 1 - n);

@@ -30,8 +30,10 @@ int kb_keeper_main(const struct kb_keeper_opts *o);
 /* Send one command line to the keeper of state dir `dir`; its answer
  * ("ok" or the error) decides the return. */
 int kb_keeper_request(const char *dir, const char *line, kb_err *err);
-/* The same, keeping what follows "ok " in rest. */
-int kb_keeper_ask(const char *dir, const char *line, char *rest, size_t rest_len, kb_err *err);
+/* The same, with body_len bytes of body after the line, keeping what
+ * follows "ok " in rest. */
+int kb_keeper_ask(const char *dir, const char *line, const void *body, size_t body_len, char *rest,
+                  size_t rest_len, kb_err *err);
 
 /* exec, the command's side (exec_client.c): send EXEC x with the process's
  * stdio fds to the keeper of dir; *conn gets the connection once the

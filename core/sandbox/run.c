@@ -337,3 +337,27 @@ int kb_relay_pids(struct kb_relay *r, struct kb_msg_pids *pids, kb_err *err)
     *pids = resp.u.pids;
     return 0;
 }
+
+int kb_relay_stats(struct kb_relay *r, struct kb_msg_stats *st, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_REF }, resp;
+
+    if (r->exited)
+        return kb_error(err, 0, "container not running");
+    m.u.ref = (struct kb_msg_ref){ .container_id = (char *)r->id, .exec_id = "" };
+    if (kb_agent_call(&r->sb->agent, KB_MSG_STATS, &m, &resp, 10000, err) < 0)
+        return -1;
+    *st = resp.u.stats;
+    return 0;
+}
+
+int kb_relay_update(struct kb_relay *r, const char *json, size_t len, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_UPDATE };
+
+    if (r->exited)
+        return kb_error(err, 0, "container not running");
+    m.u.update = (struct kb_msg_update){ .container_id = (char *)r->id,
+                                         .resources = (uint8_t *)json, .resources_len = len };
+    return kb_agent_call(&r->sb->agent, KB_MSG_UPDATE, &m, NULL, 10000, err);
+}

@@ -68,6 +68,10 @@ int kb_relay_signal(struct kb_relay *r, int sig, int all, kb_err *err);
 int kb_relay_pause(struct kb_relay *r, int pause, kb_err *err);
 /* The container's processes, as guest pids (free pids->pids). */
 int kb_relay_pids(struct kb_relay *r, struct kb_msg_pids *pids, kb_err *err);
+/* The container's cgroup counters in the guest. */
+int kb_relay_stats(struct kb_relay *r, struct kb_msg_stats *st, kb_err *err);
+/* Apply an OCI linux.resources object (JSON) to the container's cgroup. */
+int kb_relay_update(struct kb_relay *r, const char *json, size_t len, kb_err *err);
 /* Block every signal a user may send and return a signalfd for them. */
 int kb_relay_signalfd(kb_err *err);
 /* Write pid to path whole (temp file, rename), as runc writes --pid-file. */

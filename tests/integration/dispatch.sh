@@ -21,8 +21,8 @@ expect "kata-runtime is the runtime CLI" 0 "usage: kata-runtime" "$top/build/bin
 expect "kata-runtime check reports the accelerator" 0 "accelerator:" "$top/build/bin/kata-runtime" check
 expect "kata-runtime: unknown command is a usage error" 2 "unknown command 'frobnicate'" \
     "$top/build/bin/kata-runtime" frobnicate
-expect "kata-runtime: runc verbs not yet here say so" 1 "'update' is not implemented yet" \
-    "$top/build/bin/kata-runtime" update
+expect "kata-runtime: runc verbs not yet here say so" 1 "'checkpoint' is not implemented yet" \
+    "$top/build/bin/kata-runtime" checkpoint
 expect "containerd-shim-kata-v2 is the shim" 1 "containerd-shim-kata-v2: the shim v2 task service" \
     "$top/build/bin/containerd-shim-kata-v2" -namespace default -id x start
 expect "containerd-shim-kata-v2 -v prints the version" 0 "katabox " \

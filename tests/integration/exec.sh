@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# kata-runtime exec against runc exec on the same running bundle: output,
-# exit status, the flags (-e --cwd -u --cap --process), stdin, errors;
-# then what only a test of ours can check: several execs at once, signals
-# to the exec command, exec -d with --pid-file.
+# Commands on a running container, kata-runtime against runc on the same
+# bundle: exec (output, exit status, -e --cwd -u --cap --process, stdin,
+# errors; several at once, signals to the exec command, -d --pid-file),
+# pause/resume/ps step by step, and events/update on the guest's cgroup
+# (linux.resources at create too).
 . "$(dirname "$0")/lib.bash"
 kr=$top/build/bin/kata-runtime
 root=$scratch/kr
@@ -113,6 +114,31 @@ else
     [[ $kout == *"state: paused"* ]] && ok "pause, resume, ps" || not_ok "pause, resume, ps"
 fi
 expect "ps --format table lists guest pids" 0 "PID" "$kr" --root "$root" ps k
+
+# events and update: the container's cgroup in the guest
+stats() { "$kr" --root "$root" events --stats "$1" | jq -c "$2"; }
+[ "$(stats k '[.type, .id, .data.pids.current >= 1, .data.cpu.usage.total > 0]')" = '["stats","k",true,true]' ] &&
+    ok "events --stats: runc's stats event from the guest's cgroup" || not_ok "events --stats: $(stats k .)"
+"$kr" --root "$root" update --memory 64m --pids-limit 20 --cpu-quota 50000 --cpu-period 100000 k &&
+    [ "$(stats k '[.data.memory.usage.limit, .data.pids.limit]')" = '[67108864,20]' ] &&
+    ok "update --memory --pids-limit --cpu-quota reaches the guest's cgroup" ||
+    not_ok "update: $(stats k .data)"
+echo '{"memory": {"limit": -1}}' | "$kr" --root "$root" update -r - k &&
+    [ "$(stats k '[.data.memory.usage.limit, .data.pids.limit]')" = '[0,20]' ] &&
+    ok "update -r -: a resources document, what it leaves out stays" || not_ok "update -r: $(stats k .data)"
+expect "update of what a guest cgroup cannot do says so" 1 "--memory-swap is not supported" \
+    "$kr" --root "$root" update --memory-swap 1g k
+n=$(timeout 3.5 "$kr" --root "$root" events --interval 1s k | grep -c '"type":"stats"')
+[ "$n" -ge 2 ] && ok "events --interval 1s: a stats event a second ($n in 3.5 s)" || not_ok "events --interval: $n"
+
+# linux.resources of config.json land in the guest's cgroup at create
+jq '.linux.resources = {"memory": {"limit": 104857600}, "pids": {"limit": 50}}' "$bundle/config.json" \
+    >"$scratch/res.json"
+mkdir -p "$scratch/b2" && cp "$scratch/res.json" "$scratch/b2/config.json" && ln -s "$bundle/rootfs" "$scratch/b2/rootfs"
+"$kr" --root "$root" run -d -b "$scratch/b2" k2 >/dev/null 2>&1
+[ "$(stats k2 '[.data.memory.usage.limit, .data.pids.limit]')" = '[104857600,50]' ] &&
+    ok "linux.resources (memory, pids) applied in the guest at create" || not_ok "resources at create: $(stats k2 .data)"
+"$kr" --root "$root" delete --force k2
 
 "$kr" --root "$root" kill k KILL
 for _ in $(seq 300); do [ "$("$kr" --root "$root" state k | jq -r .status)" = stopped ] && break; sleep 0.1; done

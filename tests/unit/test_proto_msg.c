@@ -539,6 +539,8 @@ static void test_kinds(void)
     kind(1, KB_MSG_RESUME, KB_FLAG_RESPONSE, KB_KIND_EMPTY, "RESUME response");
     kind(1, KB_MSG_PIDS, 0, KB_KIND_REF, "PIDS");
     kind(1, KB_MSG_PIDS, KB_FLAG_RESPONSE, KB_KIND_PIDS, "PIDS response");
+    kind(1, KB_MSG_STATS, KB_FLAG_RESPONSE, KB_KIND_STATS, "STATS response");
+    kind(1, KB_MSG_UPDATE, 0, KB_KIND_UPDATE, "UPDATE");
     kind(1, KB_MSG_EXEC, KB_FLAG_RESPONSE | KB_FLAG_ERROR, KB_KIND_ERROR, "error response");
     kind(1, 200, KB_FLAG_RESPONSE | KB_FLAG_ERROR, KB_KIND_ERROR,
          "error response to an unknown request type");
