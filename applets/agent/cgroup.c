@@ -186,6 +186,30 @@ int agent_cgroup_apply(struct agent_ctr *c, const struct kb_resources *r, kb_err
     }
     if (r->cpus && *r->cpus && write_file(c->cgroup, "cpuset.cpus", r->cpus, err) < 0)
         return -1;
+    if (r->mems && *r->mems && write_file(c->cgroup, "cpuset.mems", r->mems, err) < 0)
+        return -1;
+    if (r->has_memory_reservation) {
+        snprintf(v, sizeof v, r->memory_reservation > 0 ? "%lld" : "0", (long long)r->memory_reservation);
+        if (write_file(c->cgroup, "memory.low", v, err) < 0)
+            return -1;
+    }
+    if (r->has_memory_swap && (r->memory_swap != 0 || r->memory_limit < 0)) {
+        /* cgroup v2 counts swap apart: memory.swap.max = swap - limit, as runc converts it */
+        if (r->memory_swap < 0)
+            snprintf(v, sizeof v, "max");
+        else
+            snprintf(v, sizeof v, "%lld", (long long)(r->memory_swap - r->memory_limit));
+        /* a guest kernel without swap has no such file: "none" or "max" is what it has anyway */
+        if (write_file(c->cgroup, "memory.swap.max", v, err) < 0 &&
+            !(err->errnum == ENOENT && (strcmp(v, "0") == 0 || strcmp(v, "max") == 0)))
+            return -1;
+    }
+    if (r->has_cpu_shares && r->cpu_shares) {
+        /* runc's mapping of shares 2..262144 onto weights 1..10000 */
+        snprintf(v, sizeof v, "%llu", 1 + ((unsigned long long)(r->cpu_shares - 2) * 9999) / 262142);
+        if (write_file(c->cgroup, "cpu.weight", v, err) < 0)
+            return -1;
+    }
     return 0;
 }
 

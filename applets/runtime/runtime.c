@@ -86,6 +86,15 @@ int rt_load_bundle(const char *id, const char *bundle_arg, char *bundle, char **
         kb_spec_free(spec);
         return kb_error_wrap(err, "%s", path);
     }
+    /* The guest kernel has no LSM: the VM is the boundary these labels would
+     * draw. Accepted so that configs written for a host work, said once. */
+    if (spec->process.apparmor_profile && spec->process.apparmor_profile[0])
+        fprintf(stderr, "katabox: %s: warning: process.apparmorProfile '%s' is not applied: the guest "
+                        "kernel has no AppArmor\n", APPLET, spec->process.apparmor_profile);
+    if ((spec->process.selinux_label && spec->process.selinux_label[0]) ||
+        (spec->mount_label && spec->mount_label[0]))
+        fprintf(stderr, "katabox: %s: warning: SELinux labels (process.selinuxLabel, linux.mountLabel) "
+                        "are not applied: the guest kernel has no SELinux\n", APPLET);
     return 0;
 }
 

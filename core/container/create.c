@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -53,15 +54,17 @@ static int init_setup(const void *arg, char *exe, size_t exe_len, char ***envp, 
     _cleanup_close_ int rootfd = -1, cwdfd = -1;
 
     umask(0); /* modes as given: device nodes 0666, directories 0755 */
-    if (kb_ctr_enter_namespaces(spec, err) < 0)
+    /* sysctls before any mount: the caller's /proc answers for our namespaces,
+     * and a readonlyPaths /proc/sys of the container's would refuse them */
+    if (kb_ctr_enter_namespaces(spec, err) < 0 || kb_ctr_write_sysctl(spec, err) < 0)
         return -1;
     if (proc->has_oom_score_adj && kb_ctr_set_oom_score_adj(proc->oom_score_adj, err) < 0)
         return -1;
     /* All mounts happen before pivot_root, readonlyPaths and maskedPaths
      * too (runc does those after it): the result is the same, and the
      * caller's /proc/self/fd and /dev/null are still there to mount through. */
-    if (kb_ctr_prepare_root(p->rootfs, &rootfd, err) < 0 || kb_ctr_mount_all(p, rootfd, err) < 0 ||
-        (p->setup_dev && kb_ctr_setup_dev(rootfd, err) < 0) ||
+    if (kb_ctr_prepare_root(p->rootfs, p->root_propagation, &rootfd, err) < 0 || kb_ctr_mount_all(p, rootfd, err) < 0 ||
+        (p->setup_dev && kb_ctr_setup_dev(p, rootfd, err) < 0) ||
         (p->io.pty_slave >= 0 && kb_ctr_setup_console(rootfd, err) < 0) ||
         kb_ctr_mount_seal(p, rootfd, err) < 0 ||
         kb_ctr_readonly_paths(spec->readonly_paths, rootfd, err) < 0 ||
@@ -70,6 +73,9 @@ static int init_setup(const void *arg, char *exe, size_t exe_len, char ***envp, 
     close(kb_steal_fd(&rootfd));
     if (kb_ctr_pivot_root(p->rootfs, err) < 0)
         return -1;
+    /* on the new / itself, as runc does after its pivot */
+    if (p->root_propagation && mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
+        return kb_error_errno(err, "linux.rootfsPropagation: set it on the container's /");
     /* runc creates a missing cwd, as root, before / turns read-only */
     rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
@@ -113,7 +119,7 @@ static void __attribute__((noreturn)) stage_intermediate(const struct kb_ctr_sta
     pid_t pid;
 
     kb_ctr_reset_signals();
-    if (st->enter(st->arg, &err) < 0)
+    if (st->enter(st->arg, sync, &err) < 0)
         child_fail(sync, &err, 1);
     pid = fork();
     if (pid < 0) {
@@ -147,9 +153,9 @@ static int reap(pid_t pid, int *status)
     }
 }
 
-/* Wait for `want`; the child's own error, or what went wrong meanwhile.
- * Returns 1 at EOF (the child died without a word). */
-static int expect(int fd, uint32_t want, struct kb_sync_msg *m, kb_err *err)
+/* Wait for `want` (or `also`, when not 0); the child's own error, or what
+ * went wrong meanwhile. Returns 1 at EOF (the child died without a word). */
+static int expect(int fd, uint32_t want, uint32_t also, struct kb_sync_msg *m, kb_err *err)
 {
     int r = kb_sync_recv(fd, m);
 
@@ -159,7 +165,7 @@ static int expect(int fd, uint32_t want, struct kb_sync_msg *m, kb_err *err)
         return 1;
     if (m->type == KB_SYNC_ERROR)
         return kb_error(err, m->errnum, "%s", m->msg);
-    if (m->type != want)
+    if (m->type != want && (!also || m->type != also))
         return kb_error(err, EPROTO, "the container's process sent \"%s\" instead of \"%s\"",
                         kb_sync_name(m->type), kb_sync_name(want));
     return 0;
@@ -174,14 +180,24 @@ int kb_ctr_caller_can_reap(const char *who, kb_err *err)
     return kb_error(err, EINVAL, "the caller must be PID 1 or a child subreaper to reap %s", who);
 }
 
-/* The intermediate's part: the new process's pid, or why there is none. */
-static int get_pid(int fd, pid_t mid, pid_t *pid, kb_err *err)
+/* The intermediate's part: the new process's pid, or why there is none.
+ * A new user namespace gets its id maps first, when the intermediate asks. */
+static int get_pid(const struct kb_ctr_stages *st, int fd, pid_t mid, pid_t *pid, kb_err *err)
 {
     struct kb_sync_msg m;
     char how[64];
     int status = 0;
-    int r = expect(fd, KB_SYNC_PID, &m, err);
+    int r = expect(fd, KB_SYNC_PID, st->map ? KB_SYNC_USERMAP : 0, &m, err);
 
+    if (r == 0 && m.type == KB_SYNC_USERMAP) {
+        r = st->map(st->arg, mid, err);
+        if (r == 0 && kb_sync_send(fd, KB_SYNC_MAPPED, 0, NULL) < 0)
+            r = kb_error_errno(err, "send \"mapped\" to the intermediate process");
+        if (r < 0)
+            kill(mid, SIGKILL); /* it waits for "mapped": nothing else ends it */
+        else
+            r = expect(fd, KB_SYNC_PID, 0, &m, err);
+    }
     if (r == 0 && m.pid <= 0)
         r = kb_error(err, EPROTO, "the intermediate process sent pid %d", (int)m.pid);
     if (r == 0)
@@ -237,7 +253,7 @@ int kb_ctr_spawn(const struct kb_ctr_stages *st, struct kb_ctr *c, kb_err *err)
     close(kb_steal_fd(&theirs));
     if (mid < 0)
         return kb_error_errno(err, "fork");
-    r = get_pid(mine, mid, &pid, err);
+    r = get_pid(st, mine, mid, &pid, err);
     if (r < 0)
         goto out;
     /* before setup: the cgroup namespace it may unshare is rooted where it is */
@@ -247,7 +263,7 @@ int kb_ctr_spawn(const struct kb_ctr_stages *st, struct kb_ctr *c, kb_err *err)
         r = kb_error_errno(err, "send \"setup\" to %s", st->who);
         goto out;
     }
-    r = expect(mine, KB_SYNC_READY, &m, err);
+    r = expect(mine, KB_SYNC_READY, 0, &m, err);
     if (r == 1) {
         /* died without a word: the status is all there is to say */
         status = 0;
@@ -270,12 +286,22 @@ out:
     return 0;
 }
 
-/* The intermediate's step for an init: the pid namespace to be born in. */
-static int init_enter(const void *arg, kb_err *err)
+/* The intermediate's step for an init: the user namespace first, so that it
+ * owns the pid namespace the init is born in (and every later one). */
+static int init_enter(const void *arg, int sync, kb_err *err)
 {
     const struct kb_ctr_plan *p = arg;
 
+    if (kb_ctr_enter_user_ns(p->spec, sync, err) < 0)
+        return -1;
     return kb_ctr_enter_pid_ns(p->spec, err);
+}
+
+static int init_map(const void *arg, pid_t pid, kb_err *err)
+{
+    const struct kb_ctr_plan *p = arg;
+
+    return kb_ctr_write_id_maps(p->spec, pid, err);
 }
 
 int kb_container_create(const struct kb_spec *spec, const char *rootfs, const struct kb_ctr_io *io,
@@ -283,7 +309,7 @@ int kb_container_create(const struct kb_spec *spec, const char *rootfs, const st
 {
     struct kb_ctr_plan plan;
     struct kb_ctr_stages st = { .who = "the container's init", .enter = init_enter,
-                                .setup = init_setup, .arg = &plan };
+                                .map = init_map, .setup = init_setup, .arg = &plan };
     int r;
 
     c->pid = -1;

@@ -67,7 +67,7 @@ static int open_namespaces(struct exec_plan *x, kb_err *err)
 
 /* The intermediate: its next child is born in the container's pid
  * namespace and inherits every other one. */
-static int exec_enter(const void *arg, kb_err *err)
+static int exec_enter(const void *arg, int sync, kb_err *err)
 {
     const struct exec_plan *x = arg;
 

@@ -28,6 +28,8 @@ struct kb_ctr_plan {
     struct kb_ctr_io io;
     struct kb_ctr_mount *mounts;    /* spec->n_mounts of them */
     int setup_dev;                  /* /dev is a mount of its own: fill it as runc does */
+    int new_userns;                 /* a new user namespace: device nodes are bound, not made */
+    unsigned long root_propagation; /* linux.rootfsPropagation as MS_* flags; 0: not given */
     uint64_t caps[KB_CAP_SETS];
 };
 
@@ -36,8 +38,12 @@ struct kb_ctr_stages {
     const char *who;                /* "the container's init", for errors */
     const struct kb_ctr_io *io;     /* the process's stdio */
     char *const *argv;              /* what it execs */
-    /* the intermediate, before it forks: the namespaces the process is born in */
-    int (*enter)(const void *arg, kb_err *err);
+    /* the intermediate, before it forks: the namespaces the process is born in;
+     * sync is its end of the channel (for "usermap") */
+    int (*enter)(const void *arg, int sync, kb_err *err);
+    /* the caller, when the intermediate asks with "usermap": write the id maps
+     * of pid's new user namespace; NULL: never asked */
+    int (*map)(const void *arg, pid_t pid, kb_err *err);
     /* the process, after setsid and stdio: everything up to the exec; exe
      * gets the program, *envp its environment */
     int (*setup)(const void *arg, char *exe, size_t exe_len, char ***envp, kb_err *err);
@@ -56,7 +62,8 @@ int kb_ctr_join_cgroup(const char *cgroup, pid_t pid, kb_err *err);
 int kb_ctr_copy_up(int from, int to, kb_err *err);
 
 /* --- sync.c: the staged handshake's messages (create.c tells the stages) */
-enum kb_sync_type { KB_SYNC_PID = 1, KB_SYNC_SETUP, KB_SYNC_READY, KB_SYNC_GO, KB_SYNC_ERROR };
+enum kb_sync_type { KB_SYNC_PID = 1, KB_SYNC_SETUP, KB_SYNC_READY, KB_SYNC_GO, KB_SYNC_ERROR,
+                    KB_SYNC_USERMAP, KB_SYNC_MAPPED };
 
 struct kb_sync_msg {
     uint32_t type;
@@ -65,7 +72,7 @@ struct kb_sync_msg {
     char msg[sizeof ((kb_err *)0)->msg];
 };
 
-/* The message's name, for errors: "pid", "setup", "ready", "go", "error". */
+/* The message's name, for errors: "pid", "setup", "ready", "go", "error", "usermap", "mapped". */
 const char *kb_sync_name(uint32_t type);
 /* Send one message (e: the error of an "error", else NULL); -1 with errno. */
 int kb_sync_send(int fd, uint32_t type, pid_t pid, const kb_err *e);
@@ -83,10 +90,20 @@ int kb_ctr_check_path(const char *field, const char *path, kb_err *err);
 
 /* --- namespaces.c */
 int kb_ctr_check_namespaces(const struct kb_spec *spec, kb_err *err);
+/* The intermediate: join or create the user namespace (a new one gets its id maps
+ * from the caller over sync), then act as its root. */
+int kb_ctr_enter_user_ns(const struct kb_spec *spec, int sync, kb_err *err);
+/* The caller: write uid_map and gid_map of pid's new user namespace. */
+int kb_ctr_write_id_maps(const struct kb_spec *spec, pid_t pid, kb_err *err);
 /* The intermediate: join or create the pid namespace its next child is born in. */
 int kb_ctr_enter_pid_ns(const struct kb_spec *spec, kb_err *err);
 /* The init: join or create every other namespace, loopback up in a new network one. */
 int kb_ctr_enter_namespaces(const struct kb_spec *spec, kb_err *err);
+
+/* --- sysctl.c: linux.sysctl, each in a namespace of the container's own */
+int kb_ctr_check_sysctl(const struct kb_spec *spec, kb_err *err);
+/* In the init, once its namespaces are entered: through the caller's /proc. */
+int kb_ctr_write_sysctl(const struct kb_spec *spec, kb_err *err);
 
 /* --- resolve.c: paths inside the rootfs that never leave it */
 /* "/proc/self/fd/N": what mount(2) takes to act on an fd */
@@ -100,8 +117,9 @@ int kb_ctr_open_in(int rootfd, const char *path, int flags);
 int kb_ctr_mkpath_in(int rootfd, const char *path, int file, kb_err *err);
 
 /* --- mounts.c */
-/* Make / a recursive slave, bind the rootfs onto itself; *rootfd gets it. */
-int kb_ctr_prepare_root(const char *rootfs, int *rootfd, kb_err *err);
+/* Set propagation (0: runc's default, a recursive slave) on /, bind the
+ * rootfs onto itself; *rootfd gets it. */
+int kb_ctr_prepare_root(const char *rootfs, unsigned long propagation, int *rootfd, kb_err *err);
 int kb_ctr_mount_all(const struct kb_ctr_plan *p, int rootfd, kb_err *err);
 /* Read-only tmpfs and /dev mounts were mounted writable to be filled; now seal them. */
 int kb_ctr_mount_seal(const struct kb_ctr_plan *p, int rootfd, kb_err *err);
@@ -109,7 +127,7 @@ int kb_ctr_mount_seal(const struct kb_ctr_plan *p, int rootfd, kb_err *err);
 unsigned long kb_ctr_mount_locked_flags(int fd);
 
 /* --- devices.c */
-int kb_ctr_setup_dev(int rootfd, kb_err *err);
+int kb_ctr_setup_dev(const struct kb_ctr_plan *p, int rootfd, kb_err *err);
 /* Bind the terminal on fd 0 over /dev/console. */
 int kb_ctr_setup_console(int rootfd, kb_err *err);
 

@@ -4,6 +4,7 @@
  * nothing swapped in between lookup and mount can redirect it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -27,12 +28,40 @@ struct kb_mount_attr {          /* mount_setattr(2)'s struct mount_attr */
     uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
 
-int kb_ctr_prepare_root(const char *rootfs, int *rootfd, kb_err *err)
+/* Make the mount the rootfs is on private: the rootfs itself when it is a
+ * mount point (the agent's share), else the nearest one above it. */
+static int private_parent(const char *rootfs, kb_err *err)
+{
+    char path[PATH_MAX];
+
+    if (strlen(rootfs) >= sizeof path)
+        return kb_error(err, ENAMETOOLONG, "rootfs %s", rootfs);
+    strcpy(path, rootfs);
+    for (;;) {
+        char *slash;
+        if (mount(NULL, path[0] ? path : "/", NULL, MS_PRIVATE, NULL) == 0)
+            return 0;
+        /* EINVAL: not a mount point; "/" always is one */
+        if (errno != EINVAL || !path[0])
+            return kb_error_errno(err, "make the mount of the rootfs %s private", rootfs);
+        slash = strrchr(path, '/');
+        *slash = '\0';
+    }
+}
+
+int kb_ctr_prepare_root(const char *rootfs, unsigned long propagation, int *rootfd, kb_err *err)
 {
     /* runc's default for an unset rootfsPropagation: see the caller's
      * mounts come and go, never send ours back */
-    if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-        return kb_error_errno(err, "make / a recursive slave");
+    unsigned long flag = propagation ? propagation : MS_SLAVE | MS_REC;
+
+    if (mount(NULL, "/", NULL, flag, NULL) < 0)
+        return kb_error_errno(err, "linux.rootfsPropagation: set it on /");
+    /* Where the rootfs mount may still be shared (a flag that was not
+     * recursive, or shared itself), runc makes it private: its bind below
+     * must not propagate, and pivot_root refuses a shared parent. */
+    if ((!(flag & MS_REC) || (flag & MS_SHARED)) && private_parent(rootfs, err) < 0)
+        return -1;
     /* pivot_root wants the new root to be a mount point */
     if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return kb_error_errno(err, "bind the rootfs %s onto itself", rootfs);
@@ -40,6 +69,13 @@ int kb_ctr_prepare_root(const char *rootfs, int *rootfd, kb_err *err)
     if (*rootfd < 0)
         return kb_error_errno(err, "open the rootfs %s", rootfs);
     return 0;
+}
+
+static unsigned long kb_ctr_mount_locked_flags_at(const char *path)
+{
+    _cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
+
+    return fd < 0 ? 0 : kb_ctr_mount_locked_flags(fd);
 }
 
 unsigned long kb_ctr_mount_locked_flags(int fd)
@@ -174,6 +210,35 @@ static int mount_finish(const struct kb_ctr_mount *cm, int rootfd, mode_t old_mo
     return mount_rec_attrs(o, fd, err);
 }
 
+/* A user namespace without a cgroup namespace of its own may not mount
+ * cgroup2; runc binds the process's own cgroup directory instead. */
+static int cgroup_bind(const struct kb_ctr_mount *cm, const char *at, kb_err *err)
+{
+    char src[PATH_MAX] = "/sys/fs/cgroup";
+    _cleanup_free_ char *text = NULL;
+    char *line;
+    size_t len;
+
+    if (kb_read_file("/proc/self/cgroup", 65536, &text, &len, err) < 0)
+        return kb_error_wrap(err, "mount cgroup2 on %s", cm->m->destination);
+    for (line = text; line && strncmp(line, "0::", 3) != 0; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+        ;
+    if (line) {
+        char *eol = strchr(line, '\n');
+        if (eol)
+            *eol = '\0';
+        if (strlen(src) + strlen(line + 3) >= sizeof src)
+            return kb_error(err, ENAMETOOLONG, "cgroup %s", line + 3);
+        strcat(src, line + 3);
+    }
+    if (mount(src, at, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return kb_error_errno(err, "mount cgroup2 on %s: bind %s in a user namespace", cm->m->destination, src);
+    if (mount(NULL, at, NULL, (cm->opts.flags & ~(unsigned long)MS_REC) | kb_ctr_mount_locked_flags_at(at) |
+              MS_BIND | MS_REMOUNT, NULL) < 0)
+        return kb_error_errno(err, "mount cgroup2 on %s: remount the bind of %s", cm->m->destination, src);
+    return 0;
+}
+
 static int mount_one(const struct kb_ctr_mount *cm, int rootfd, kb_err *err)
 {
     const struct kb_mount *m = cm->m;
@@ -198,9 +263,12 @@ static int mount_one(const struct kb_ctr_mount *cm, int rootfd, kb_err *err)
         if (under < 0)
             return kb_error_errno(err, "open %s to copy it up", m->destination);
     }
-    if (mount(source, kb_ctr_fdpath(at, fd), cm->fstype, flags, cm->opts.data) < 0)
+    if (mount(source, kb_ctr_fdpath(at, fd), cm->fstype, flags, cm->opts.data) < 0) {
+        if (cm->kind == KB_MNT_CGROUP && (errno == EPERM || errno == EBUSY))
+            return cgroup_bind(cm, at, err);
         return kb_error_errno(err, "mount %s on %s", cm->kind == KB_MNT_BIND ? source : cm->fstype,
                               m->destination);
+    }
     if (under >= 0) {
         _cleanup_close_ int top = kb_ctr_open_in(rootfd, m->destination, 0);
         if (top < 0)

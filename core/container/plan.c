@@ -140,11 +140,34 @@ int kb_ctr_plan_make(struct kb_ctr_plan *p, const struct kb_spec *spec, const ch
         return kb_error(err, ENOTDIR, "rootfs %s", rootfs);
     if (!spec->process.args || !spec->process.args[0] || !spec->process.env || !spec->process.cwd)
         return kb_error(err, EINVAL, "process: args, env and cwd are required");
-    if (kb_ctr_check_namespaces(spec, err) < 0 || plan_caps(p, err) < 0 || plan_mounts(p, err) < 0 ||
+    if (kb_ctr_check_namespaces(spec, err) < 0 || kb_ctr_check_sysctl(spec, err) < 0 ||
+        plan_caps(p, err) < 0 || plan_mounts(p, err) < 0 ||
         kb_ctr_check_path("process.cwd", spec->process.cwd, err) < 0 ||
         check_paths(spec->masked_paths, "linux.maskedPaths", err) < 0 ||
         check_paths(spec->readonly_paths, "linux.readonlyPaths", err) < 0)
         return -1;
+    for (size_t i = 0; i < spec->n_devices; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "linux.devices[%zu].path", i);
+        if (kb_ctr_check_path(name, spec->devices[i].path, err) < 0)
+            return -1;
+    }
+    {
+        const struct kb_namespace *user = kb_spec_namespace(spec, KB_NS_USER);
+        p->new_userns = user && !user->path;
+    }
+    if (spec->rootfs_propagation && spec->rootfs_propagation[0]) {
+        char *opt[] = { spec->rootfs_propagation, NULL };
+        struct kb_mount_opts o;
+        int r = kb_mount_opts_parse(opt, &o, err);
+        if (r == 0 && o.n_propagation != 1)
+            r = kb_error(err, EINVAL, "'%s' is not a propagation", spec->rootfs_propagation);
+        if (r == 0)
+            p->root_propagation = o.propagation[0];
+        kb_mount_opts_free(&o);
+        if (r < 0)
+            return kb_error_wrap(err, "linux.rootfsPropagation");
+    }
     return 0;
 }
 

@@ -7,7 +7,7 @@
 
 #include "internal.h"
 
-static const char *const names[] = { "?", "pid", "setup", "ready", "go", "error" };
+static const char *const names[] = { "?", "pid", "setup", "ready", "go", "error", "usermap", "mapped" };
 
 const char *kb_sync_name(uint32_t type)
 {
@@ -47,7 +47,7 @@ int kb_sync_recv(int fd, struct kb_sync_msg *m)
             continue;
         if (n <= 0)
             return (int)n;
-        if ((size_t)n != sizeof *m || m->type < KB_SYNC_PID || m->type > KB_SYNC_ERROR) {
+        if ((size_t)n != sizeof *m || m->type < KB_SYNC_PID || m->type > KB_SYNC_MAPPED) {
             errno = EPROTO;
             return -1;
         }

@@ -8,6 +8,8 @@
 
 #include "../json.h"
 #include "../util.h"
+#include "hooks.h"
+#include "seccomp.h"
 
 static const struct { const char *name; int resource; } rlimit_names[] = {
     { "RLIMIT_AS", RLIMIT_AS },           { "RLIMIT_CORE", RLIMIT_CORE },
@@ -149,7 +151,11 @@ static int parse_process(yajl_val v, struct kb_process *p, kb_err *err)
         kb_json_bool(kb_json_member(v, "noNewPrivileges"), "process.noNewPrivileges", 0,
                      &p->no_new_privileges, err) < 0 ||
         parse_caps(kb_json_member(v, "capabilities"), p, err) < 0 ||
-        parse_rlimits(kb_json_member(v, "rlimits"), p, err) < 0)
+        parse_rlimits(kb_json_member(v, "rlimits"), p, err) < 0 ||
+        kb_json_string(kb_json_member(v, "apparmorProfile"), "process.apparmorProfile", 0,
+                       &p->apparmor_profile, err) < 0 ||
+        kb_json_string(kb_json_member(v, "selinuxLabel"), "process.selinuxLabel", 0, &p->selinux_label,
+                       err) < 0)
         return -1;
     if (n_args == 0)
         return kb_error(err, EINVAL, "process.args: must name at least the program to run");
@@ -272,8 +278,32 @@ static int parse_resources(yajl_val v, struct kb_resources *r, kb_err *err)
                     err) < 0 ||
         kb_json_string(kb_json_member(cpu, "cpus"), "linux.resources.cpu.cpus", 0, &r->cpus, err) < 0 ||
         kb_json_i64(kb_json_member(pids, "limit"), "linux.resources.pids.limit", 0, &r->pids_limit,
-                    err) < 0)
+                    err) < 0 ||
+        kb_json_i64(kb_json_member(mem, "reservation"), "linux.resources.memory.reservation", 0,
+                    &r->memory_reservation, err) < 0 ||
+        kb_json_i64(kb_json_member(mem, "swap"), "linux.resources.memory.swap", 0, &r->memory_swap,
+                    err) < 0 ||
+        kb_json_u64(kb_json_member(cpu, "shares"), "linux.resources.cpu.shares", 0, &r->cpu_shares,
+                    err) < 0 ||
+        kb_json_string(kb_json_member(cpu, "mems"), "linux.resources.cpu.mems", 0, &r->mems, err) < 0)
         return -1;
+    r->has_memory_reservation = kb_json_member(mem, "reservation") != NULL;
+    r->has_memory_swap = kb_json_member(mem, "swap") != NULL;
+    r->has_cpu_shares = kb_json_member(cpu, "shares") != NULL;
+    if (r->memory_reservation < -1 || r->memory_swap < -1)
+        return kb_error(err, EINVAL, "linux.resources.memory: a negative value other than -1");
+    if (r->memory_reservation == -1)
+        r->memory_reservation = 0;
+    /* runc's rules for cgroup v2, where swap is counted apart from memory */
+    if (r->memory_swap > 0 && r->memory_limit <= 0)
+        return kb_error(err, EINVAL, "linux.resources.memory.swap: a swap limit needs a memory limit");
+    if (r->memory_swap > 0 && r->memory_swap < r->memory_limit)
+        return kb_error(err, EINVAL, "linux.resources.memory.swap: %lld is below the memory limit %lld "
+                                     "(it counts memory plus swap)", (long long)r->memory_swap,
+                        (long long)r->memory_limit);
+    if (r->cpu_shares && (r->cpu_shares < 2 || r->cpu_shares > 262144))
+        return kb_error(err, EINVAL, "linux.resources.cpu.shares: %llu is outside 2..262144",
+                        (unsigned long long)r->cpu_shares);
     r->has_memory_limit = kb_json_member(mem, "limit") != NULL;
     r->has_cpu_quota = kb_json_member(cpu, "quota") != NULL;
     r->has_cpu_period = kb_json_member(cpu, "period") != NULL;
@@ -293,29 +323,155 @@ static int parse_resources(yajl_val v, struct kb_resources *r, kb_err *err)
     return 0;
 }
 
-static int parse_annotations(yajl_val v, struct kb_spec *spec, kb_err *err)
+static int parse_id_maps(yajl_val v, const char *field, struct kb_id_map **maps, size_t *n, kb_err *err)
+{
+    char path[64];
+    size_t len;
+
+    /* the kernel takes at most 340 lines in a uid_map */
+    if (kb_json_array_alloc(v, field, 340, sizeof **maps, (void **)maps, &len, err) < 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        yajl_val e = v->u.array.values[i];
+        struct kb_id_map *m = &(*maps)[i];
+
+        if (!YAJL_IS_OBJECT(e))
+            return kb_error(err, EINVAL, "%s[%zu]: expected an object", field, i);
+        snprintf(path, sizeof path, "%s[%zu].containerID", field, i);
+        if (kb_json_u32(kb_json_member(e, "containerID"), path, 1, &m->container_id, err) < 0)
+            return -1;
+        snprintf(path, sizeof path, "%s[%zu].hostID", field, i);
+        if (kb_json_u32(kb_json_member(e, "hostID"), path, 1, &m->host_id, err) < 0)
+            return -1;
+        snprintf(path, sizeof path, "%s[%zu].size", field, i);
+        if (kb_json_u32(kb_json_member(e, "size"), path, 1, &m->size, err) < 0)
+            return -1;
+        if (m->size == 0 || (uint64_t)m->container_id + m->size > UINT32_MAX ||
+            (uint64_t)m->host_id + m->size > UINT32_MAX)
+            return kb_error(err, EINVAL, "%s[%zu]: size %u is 0 or runs past the last id", field, i,
+                            m->size);
+        *n = i + 1;
+    }
+    return 0;
+}
+
+static int parse_devices(yajl_val v, struct kb_spec *spec, kb_err *err)
+{
+    char path[64];
+    size_t len;
+
+    if (kb_json_array_alloc(v, "linux.devices", KB_SPEC_MAX_LIST, sizeof *spec->devices,
+                            (void **)&spec->devices, &len, err) < 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        yajl_val e = v->u.array.values[i];
+        struct kb_device *d = &spec->devices[i];
+        _cleanup_free_ char *type = NULL;
+
+        spec->n_devices = i + 1;
+        if (!YAJL_IS_OBJECT(e))
+            return kb_error(err, EINVAL, "linux.devices[%zu]: expected an object", i);
+        snprintf(path, sizeof path, "linux.devices[%zu].path", i);
+        if (kb_json_string(kb_json_member(e, "path"), path, 1, &d->path, err) < 0 ||
+            absolute(d->path, path, err) < 0)
+            return -1;
+        snprintf(path, sizeof path, "linux.devices[%zu].type", i);
+        if (kb_json_string(kb_json_member(e, "type"), path, 1, &type, err) < 0)
+            return -1;
+        if (strlen(type) != 1 || !strchr("cbup", type[0]))
+            return kb_error(err, EINVAL, "%s: '%s' is not one of c, b, u, p", path, type);
+        d->type = type[0];
+        if (d->type != 'p') {
+            snprintf(path, sizeof path, "linux.devices[%zu].major", i);
+            if (kb_json_i64(kb_json_member(e, "major"), path, 1, &d->major, err) < 0)
+                return -1;
+            snprintf(path, sizeof path, "linux.devices[%zu].minor", i);
+            if (kb_json_i64(kb_json_member(e, "minor"), path, 1, &d->minor, err) < 0)
+                return -1;
+            /* what makedev can carry: 12 bits of major, 20 of minor */
+            if (d->major < 0 || d->major > 4095 || d->minor < 0 || d->minor > 1048575)
+                return kb_error(err, EINVAL, "linux.devices[%zu]: %lld:%lld is not a device number", i,
+                                (long long)d->major, (long long)d->minor);
+        }
+        snprintf(path, sizeof path, "linux.devices[%zu].fileMode", i);
+        d->has_mode = kb_json_member(e, "fileMode") != NULL;
+        if (kb_json_u32(kb_json_member(e, "fileMode"), path, 0, &d->mode, err) < 0)
+            return -1;
+        if (d->mode > 07777)
+            return kb_error(err, EINVAL, "%s: %o is not a file mode", path, d->mode);
+        snprintf(path, sizeof path, "linux.devices[%zu].uid", i);
+        d->has_uid = kb_json_member(e, "uid") != NULL;
+        if (kb_json_u32(kb_json_member(e, "uid"), path, 0, &d->uid, err) < 0)
+            return -1;
+        snprintf(path, sizeof path, "linux.devices[%zu].gid", i);
+        d->has_gid = kb_json_member(e, "gid") != NULL;
+        if (kb_json_u32(kb_json_member(e, "gid"), path, 0, &d->gid, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* An object of strings as key, value, ..., NULL (annotations, linux.sysctl). */
+static int parse_string_map(yajl_val v, const char *field, char ***out, kb_err *err)
 {
     size_t n;
 
     if (!v || YAJL_IS_NULL(v))
         return 0;
     if (!YAJL_IS_OBJECT(v))
-        return kb_error(err, EINVAL, "annotations: expected an object of strings");
+        return kb_error(err, EINVAL, "%s: expected an object of strings", field);
     n = v->u.object.len;
     if (n > KB_SPEC_MAX_LIST)
-        return kb_error(err, E2BIG, "annotations: %zu entries, at most %u", n, KB_SPEC_MAX_LIST);
-    spec->annotations = calloc(2 * n + 1, sizeof *spec->annotations);
-    if (!spec->annotations)
-        return kb_error(err, ENOMEM, "annotations");
+        return kb_error(err, E2BIG, "%s: %zu entries, at most %u", field, n, KB_SPEC_MAX_LIST);
+    *out = calloc(2 * n + 1, sizeof **out);
+    if (!*out)
+        return kb_error(err, ENOMEM, "%s", field);
     for (size_t i = 0; i < n; i++) {
         yajl_val val = v->u.object.values[i];
         if (!YAJL_IS_STRING(val))
-            return kb_error(err, EINVAL, "annotations.%s: expected a string", v->u.object.keys[i]);
-        spec->annotations[2 * i] = strdup(v->u.object.keys[i]);
-        spec->annotations[2 * i + 1] = strdup(val->u.string);
-        if (!spec->annotations[2 * i] || !spec->annotations[2 * i + 1])
-            return kb_error(err, ENOMEM, "annotations");
+            return kb_error(err, EINVAL, "%s.%s: expected a string", field, v->u.object.keys[i]);
+        (*out)[2 * i] = strdup(v->u.object.keys[i]);
+        (*out)[2 * i + 1] = strdup(val->u.string);
+        if (!(*out)[2 * i] || !(*out)[2 * i + 1])
+            return kb_error(err, ENOMEM, "%s", field);
     }
+    return 0;
+}
+
+static int parse_linux(yajl_val lnx, struct kb_spec *spec, kb_err *err)
+{
+    if (!YAJL_IS_OBJECT(lnx))
+        return kb_error(err, EINVAL, "linux: expected an object");
+    if (parse_namespaces(kb_json_member(lnx, "namespaces"), spec, err) < 0 ||
+        parse_resources(kb_json_member(lnx, "resources"), &spec->resources, err) < 0 ||
+        kb_json_strings(kb_json_member(lnx, "maskedPaths"), "linux.maskedPaths", 0, KB_SPEC_MAX_LIST,
+                        &spec->masked_paths, NULL, err) < 0 ||
+        kb_json_strings(kb_json_member(lnx, "readonlyPaths"), "linux.readonlyPaths", 0,
+                        KB_SPEC_MAX_LIST, &spec->readonly_paths, NULL, err) < 0 ||
+        parse_id_maps(kb_json_member(lnx, "uidMappings"), "linux.uidMappings", &spec->uid_mappings,
+                      &spec->n_uid_mappings, err) < 0 ||
+        parse_id_maps(kb_json_member(lnx, "gidMappings"), "linux.gidMappings", &spec->gid_mappings,
+                      &spec->n_gid_mappings, err) < 0 ||
+        parse_devices(kb_json_member(lnx, "devices"), spec, err) < 0 ||
+        parse_string_map(kb_json_member(lnx, "sysctl"), "linux.sysctl", &spec->sysctl, err) < 0 ||
+        kb_json_string(kb_json_member(lnx, "rootfsPropagation"), "linux.rootfsPropagation", 0,
+                       &spec->rootfs_propagation, err) < 0 ||
+        kb_json_string(kb_json_member(lnx, "mountLabel"), "linux.mountLabel", 0, &spec->mount_label,
+                       err) < 0 ||
+        kb_seccomp_parse(kb_json_member(lnx, "seccomp"), &spec->seccomp, err) < 0)
+        return -1;
+    if (spec->rootfs_propagation) {
+        static const char *const known[] = { "", "private", "rprivate", "slave", "rslave", "shared",
+                                             "rshared", "unbindable", "runbindable" };
+        size_t k = 0;
+        while (k < KB_ARRAY_SIZE(known) && strcmp(known[k], spec->rootfs_propagation) != 0)
+            k++;
+        if (k == KB_ARRAY_SIZE(known))
+            return kb_error(err, EINVAL, "linux.rootfsPropagation: unknown propagation '%s'",
+                            spec->rootfs_propagation);
+    }
+    if ((spec->n_uid_mappings || spec->n_gid_mappings) && !kb_spec_namespace(spec, KB_NS_USER))
+        return kb_error(err, EINVAL, "linux.uidMappings: given without a user namespace");
     return 0;
 }
 
@@ -346,7 +502,8 @@ int kb_spec_parse(const char *json, size_t len, struct kb_spec *spec, kb_err *er
         kb_json_bool(kb_json_member(root, "readonly"), "root.readonly", 0, &spec->root_readonly, err) < 0 ||
         kb_json_string(kb_json_member(doc, "hostname"), "hostname", 0, &spec->hostname, err) < 0 ||
         parse_mounts(kb_json_member(doc, "mounts"), spec, err) < 0 ||
-        parse_annotations(kb_json_member(doc, "annotations"), spec, err) < 0)
+        parse_string_map(kb_json_member(doc, "annotations"), "annotations", &spec->annotations, err) < 0 ||
+        kb_hooks_parse(kb_json_member(doc, "hooks"), &spec->hooks, err) < 0)
         goto out;
     if (!spec->root_path[0]) {
         kb_error(err, EINVAL, "root.path: must not be empty");
@@ -356,19 +513,8 @@ int kb_spec_parse(const char *json, size_t len, struct kb_spec *spec, kb_err *er
         kb_error(err, EINVAL, "hostname: longer than 64 characters");
         goto out;
     }
-    if (lnx && !YAJL_IS_NULL(lnx)) {
-        if (!YAJL_IS_OBJECT(lnx)) {
-            kb_error(err, EINVAL, "linux: expected an object");
-            goto out;
-        }
-        if (parse_namespaces(kb_json_member(lnx, "namespaces"), spec, err) < 0 ||
-            parse_resources(kb_json_member(lnx, "resources"), &spec->resources, err) < 0 ||
-            kb_json_strings(kb_json_member(lnx, "maskedPaths"), "linux.maskedPaths", 0, KB_SPEC_MAX_LIST,
-                            &spec->masked_paths, NULL, err) < 0 ||
-            kb_json_strings(kb_json_member(lnx, "readonlyPaths"), "linux.readonlyPaths", 0,
-                            KB_SPEC_MAX_LIST, &spec->readonly_paths, NULL, err) < 0)
-            goto out;
-    }
+    if (lnx && !YAJL_IS_NULL(lnx) && parse_linux(lnx, spec, err) < 0)
+        goto out;
     r = 0;
 out:
     yajl_tree_free(doc);
@@ -397,6 +543,8 @@ void kb_process_free(struct kb_process *p)
     for (int s = 0; s < KB_CAP_SETS; s++)
         kb_strv_free(p->caps[s]);
     free(p->rlimits);
+    free(p->apparmor_profile);
+    free(p->selinux_label);
     memset(p, 0, sizeof *p);
 }
 
@@ -430,6 +578,7 @@ int kb_resources_parse(const char *json, size_t len, struct kb_resources *r, kb_
 void kb_resources_free(struct kb_resources *r)
 {
     free(r->cpus);
+    free(r->mems);
     memset(r, 0, sizeof *r);
 }
 
@@ -449,10 +598,20 @@ void kb_spec_free(struct kb_spec *spec)
     for (size_t i = 0; i < spec->n_namespaces; i++)
         free(spec->namespaces[i].path);
     free(spec->namespaces);
-    free(spec->resources.cpus);
+    kb_resources_free(&spec->resources);
     kb_strv_free(spec->masked_paths);
     kb_strv_free(spec->readonly_paths);
     kb_strv_free(spec->annotations);
+    free(spec->uid_mappings);
+    free(spec->gid_mappings);
+    for (size_t i = 0; i < spec->n_devices; i++)
+        free(spec->devices[i].path);
+    free(spec->devices);
+    kb_strv_free(spec->sysctl);
+    free(spec->rootfs_propagation);
+    free(spec->mount_label);
+    kb_seccomp_free(spec->seccomp);
+    kb_hooks_free(spec->hooks);
     memset(spec, 0, sizeof *spec);
 }
 

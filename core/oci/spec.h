@@ -51,7 +51,25 @@ struct kb_process {
     size_t n_rlimits;
     int has_oom_score_adj;
     int oom_score_adj;
+    char *apparmor_profile, *selinux_label; /* NULL: not given; no LSM in the guest */
 };
+
+/* linux.uidMappings / gidMappings entries */
+struct kb_id_map {
+    uint32_t container_id, host_id, size;
+};
+
+/* linux.devices entries: nodes created in the container's /dev */
+struct kb_device {
+    char *path;             /* absolute, in the container */
+    char type;              /* 'c', 'b', 'u' (unbuffered char) or 'p' (fifo) */
+    int64_t major, minor;   /* unused for 'p' */
+    int has_mode, has_uid, has_gid;
+    uint32_t mode, uid, gid;
+};
+
+struct kb_seccomp;  /* linux.seccomp: core/oci/seccomp.h */
+struct kb_hooks;    /* hooks: core/oci/hooks.h */
 
 struct kb_resources {
     int64_t memory_limit;   /* bytes; 0: none */
@@ -59,8 +77,13 @@ struct kb_resources {
     uint64_t cpu_period;    /* us; 0: default */
     char *cpus;             /* cpuset, may be NULL */
     int64_t pids_limit;     /* 0: none */
+    int64_t memory_reservation; /* bytes (memory.low); 0: none */
+    int64_t memory_swap;    /* memory + swap, bytes, -1: unlimited, 0: none (cgroup v1's meaning) */
+    uint64_t cpu_shares;    /* cgroup v1's shares, converted to cpu.weight; 0: none */
+    char *mems;             /* cpuset.mems, may be NULL */
     /* which of them the document set (for update: the others stay as they are) */
     int has_memory_limit, has_cpu_quota, has_cpu_period, has_pids_limit;
+    int has_memory_reservation, has_memory_swap, has_cpu_shares;
 };
 
 struct kb_spec {
@@ -76,6 +99,15 @@ struct kb_spec {
     struct kb_resources resources;
     char **masked_paths, **readonly_paths;
     char **annotations; /* key, value, key, value, ..., NULL */
+    struct kb_id_map *uid_mappings, *gid_mappings;
+    size_t n_uid_mappings, n_gid_mappings;
+    struct kb_device *devices;
+    size_t n_devices;
+    char **sysctl;      /* key, value, key, value, ..., NULL */
+    char *rootfs_propagation;   /* NULL: not given */
+    char *mount_label;          /* NULL: not given */
+    struct kb_seccomp *seccomp; /* NULL: no filter */
+    struct kb_hooks *hooks;     /* NULL: none */
 };
 
 /* Parse config.json text into spec (zeroed first; kb_spec_free it after, on error too). */

@@ -581,7 +581,13 @@ static void test_setup_errors(void)
         { "bad type", "mounts[7]: mount nosuchfs on /mnt", ENODEV },
         { "no uts", "hostname: unable to set hostname without a private UTS namespace", EINVAL },
         { "cap", "process.capabilities.bounding: unknown capability \"CAP_FOO\"", EINVAL },
-        { "userns", "linux.namespaces: user namespaces are not supported yet", EINVAL },
+        { "userns", "linux.namespaces: a new user namespace needs linux.uidMappings", EINVAL },
+        { "sysctl global", "linux.sysctl: 'vm.swappiness' is not in a separate kernel namespace", EINVAL },
+        { "sysctl hostname", "linux.sysctl: 'kernel.hostname' is not allowed: it conflicts", EINVAL },
+        { "sysctl host net", "linux.sysctl: 'net.ipv4.ip_forward' is not allowed in the host's network", EINVAL },
+        { "sysctl missing", "linux.sysctl: net.ipv4.no_such_thing", ENOENT },
+        { "device dotdot", "linux.devices[0].path: '/dev/../etc/x' has a '..' component", EINVAL },
+        { "unmapped root", "user namespace: become uid 0", EINVAL },
         { "dotdot", "mounts[7]: destination: '/mnt/../etc' has a '..' component", EINVAL },
         { "rootfs", "rootfs /nonexistent", ENOENT },
         { "bind source", "mounts[7]: mount point: ", 0 },
@@ -615,6 +621,28 @@ static void test_setup_errors(void)
         }
         if (!strcmp(w, "dotdot"))
             add_mount(&s, "/mnt/../etc", "tmpfs", "tmpfs", NULL);
+        if (!strncmp(w, "sysctl", 6)) {
+            s.sysctl = strv(!strcmp(w, "sysctl global") ? "vm.swappiness" :
+                            !strcmp(w, "sysctl hostname") ? "kernel.hostname" :
+                            !strcmp(w, "sysctl missing") ? "net.ipv4.no_such_thing" : "net.ipv4.ip_forward",
+                            "1", NULL);
+            if (!strcmp(w, "sysctl host net"))
+                drop_ns(&s, KB_NS_NETWORK);
+        }
+        if (!strcmp(w, "device dotdot")) {
+            s.devices = calloc(1, sizeof *s.devices);
+            s.devices[0] = (struct kb_device){ .path = strdup("/dev/../etc/x"), .type = 'p' };
+            s.n_devices = 1;
+        }
+        if (!strcmp(w, "unmapped root")) {
+            s.namespaces = realloc(s.namespaces, (s.n_namespaces + 1) * sizeof *s.namespaces);
+            s.namespaces[s.n_namespaces++] = (struct kb_namespace){ KB_NS_USER, NULL };
+            s.uid_mappings = calloc(1, sizeof *s.uid_mappings);
+            s.uid_mappings[0] = (struct kb_id_map){ 1, 100000, 10 };
+            s.gid_mappings = calloc(1, sizeof *s.gid_mappings);
+            s.gid_mappings[0] = (struct kb_id_map){ 0, 100000, 10 };
+            s.n_uid_mappings = s.n_gid_mappings = 1;
+        }
         if (!strcmp(w, "rootfs"))
             root = "/nonexistent";
         if (!strcmp(w, "bind source")) /* a file where a directory must go */
@@ -695,6 +723,72 @@ static void test_mounts(void)
     ok(strncmp(mnt(&r, "/made/by/link/sub", m, sizeof m), "rw,relatime tmpfs", 17) == 0,
        "a dangling symlink's target is created inside the rootfs (%s)", m);
     ok(access("/made", F_OK) < 0 && errno == ENOENT, "and not on the host");
+    kb_spec_free(&s);
+    ok(no_children(), "every child reaped");
+}
+
+/* A user namespace (its maps written by the caller), sysctls, linux.devices
+ * and rootfsPropagation. */
+static void test_userns_sysctl_devices(void)
+{
+    struct kb_spec s;
+    struct run r;
+    char m[512];
+
+    new_spec(&s);
+    s.root_readonly = 0;
+    s.namespaces = realloc(s.namespaces, (s.n_namespaces + 1) * sizeof *s.namespaces);
+    s.namespaces[s.n_namespaces++] = (struct kb_namespace){ KB_NS_USER, NULL };
+    s.uid_mappings = calloc(1, sizeof *s.uid_mappings);
+    s.uid_mappings[0] = (struct kb_id_map){ 0, 0, 65536 };
+    s.gid_mappings = calloc(2, sizeof *s.gid_mappings);
+    s.gid_mappings[0] = (struct kb_id_map){ 0, 0, 1000 };
+    s.gid_mappings[1] = (struct kb_id_map){ 1000, 200000, 10 };
+    s.n_uid_mappings = 1;
+    s.n_gid_mappings = 2;
+    /* this host may have cgroup v1: nothing to bind in a user namespace */
+    for (size_t i = 0; i < s.n_mounts; i++)
+        if (!strcmp(s.mounts[i].destination, "/sys/fs/cgroup")) {
+            free(s.mounts[i].type);
+            s.mounts[i].type = strdup("tmpfs");
+        }
+    s.sysctl = strv("kernel.shmmni", "123", "net.ipv4.ip_forward", "1", NULL);
+    sh(&s, "cat /proc/self/uid_map /proc/self/gid_map; id -u; cat /proc/sys/kernel/shmmni "
+           "/proc/sys/net/ipv4/ip_forward; stat -c '%t:%T %a' /dev/null; readlink /proc/self/ns/user");
+    run(&s, &r);
+    ok_run(r.started && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, &r, "a user namespace");
+    ok_run(has(&r, "0          0      65536\n") && has(&r, "1000     200000         10\n"), &r,
+           "its uid and gid maps, as given");
+    ok_run(has(&r, "\n0\n123\n1\n"), &r, "root inside; ipc and net sysctls in its own namespaces");
+    ok_run(has(&r, "1:3 666\n"), &r, "/dev/null bound from the caller's (mknod is refused there)");
+    {
+        char mine[64] = "";
+        ssize_t n = readlink("/proc/self/ns/user", mine, sizeof mine - 1);
+        ok(n > 0 && !has(&r, mine), "a user namespace of its own");
+    }
+    kb_spec_free(&s);
+
+    new_spec(&s);
+    s.root_readonly = 0;
+    s.devices = calloc(3, sizeof *s.devices);
+    s.devices[0] = (struct kb_device){ .path = strdup("/dev/fuse"), .type = 'c', .major = 10, .minor = 229,
+                                       .has_mode = 1, .mode = 0640, .has_uid = 1, .uid = 1000 };
+    s.devices[1] = (struct kb_device){ .path = strdup("/dev/sub/fifo"), .type = 'p', .has_mode = 1,
+                                       .mode = 0600, .has_gid = 1, .gid = 5 };
+    s.devices[2] = (struct kb_device){ .path = strdup("/dev/null"), .type = 'c', .major = 1, .minor = 3,
+                                       .has_mode = 1, .mode = 0600 };
+    s.n_devices = 3;
+    s.rootfs_propagation = strdup("rshared");
+    sh(&s, "stat -c '%n %F %t:%T %a %u:%g' /dev/fuse /dev/sub/fifo /dev/null /dev/zero;"
+           "cat /proc/self/mountinfo");
+    run(&s, &r);
+    ok_run(r.started && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, &r, "linux.devices");
+    ok_run(has(&r, "/dev/fuse character special file a:e5 640 1000:0\n"), &r, "a char device, mode and owner");
+    ok_run(has(&r, "/dev/sub/fifo fifo 0:0 600 0:5\n"), &r, "a fifo in a new directory");
+    ok_run(has(&r, "/dev/null character special file 1:3 600 0:0\n/dev/zero character special file 1:5 666"),
+           &r, "a default device given its own mode; the other defaults as usual");
+    ok_run(has(&r, " / rw,relatime shared:"), &r, "rootfsPropagation rshared: / is shared");
+    ok(strncmp(mnt(&r, "/", m, sizeof m), "rw,relatime ", 12) == 0, "/ is the rootfs (%s)", m);
     kb_spec_free(&s);
     ok(no_children(), "every child reaped");
 }
@@ -781,6 +875,7 @@ int main(void)
     test_exec_errors();
     test_setup_errors();
     test_mounts();
+    test_userns_sysctl_devices();
     test_terminal();
     cleanup();
     close(leak);

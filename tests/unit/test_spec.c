@@ -115,6 +115,53 @@ int main(void)
     BAD("\"hostname\":\"runc\"", "\"hostname\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
         "hostname: longer than 64", "hostname too long");
     BAD("\"abc\"", "7", "annotations.io.kubernetes.cri.sandbox-id: expected a string", "annotation not a string");
+    /* linux: user namespace maps, devices, sysctl, propagation, more resources */
+    {
+        static const char more[] =
+            "\"maskedPaths\":[\"/proc/kcore\"],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],"
+            "\"gidMappings\":[{\"containerID\":0,\"hostID\":2000,\"size\":1},{\"containerID\":5,\"hostID\":3,"
+            "\"size\":2}],\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229,"
+            "\"fileMode\":438,\"uid\":0},{\"path\":\"/dev/f\",\"type\":\"p\"}],\"sysctl\":{\"kernel.shmmax\":\"1\"},"
+            "\"rootfsPropagation\":\"rslave\",\"mountLabel\":\"x\"";
+        char buf[sizeof runc_spec + 1024];
+        const char *at = strstr(runc_spec, "\"maskedPaths\":[\"/proc/kcore\"]");
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - runc_spec), runc_spec, more,
+                 at + strlen("\"maskedPaths\":[\"/proc/kcore\"]"));
+        ok(kb_spec_parse(buf, strlen(buf), &spec, &err) < 0 && strstr(err.msg, "without a user namespace"),
+           "id maps without a user namespace (%s)", err.msg);
+        kb_spec_free(&spec);
+        at = strstr(buf, "{\"type\":\"mount\"}");
+        {
+            char buf2[sizeof buf + 32];
+            snprintf(buf2, sizeof buf2, "%.*s{\"type\":\"user\"},%s", (int)(at - buf), buf, at);
+            ok(kb_spec_parse(buf2, strlen(buf2), &spec, &err) == 0, "user namespace, maps, devices, sysctl (%s)",
+               err.msg);
+        }
+        ok(spec.n_uid_mappings == 1 && spec.uid_mappings[0].host_id == 1000 && spec.uid_mappings[0].size == 10 &&
+               spec.n_gid_mappings == 2 && spec.gid_mappings[1].container_id == 5, "uid and gid mappings");
+        ok(spec.n_devices == 2 && spec.devices[0].type == 'c' && spec.devices[0].major == 10 &&
+               spec.devices[0].has_mode && spec.devices[0].mode == 0666 && spec.devices[0].has_uid &&
+               !spec.devices[0].has_gid && spec.devices[1].type == 'p' && !spec.devices[1].has_mode, "devices");
+        ok(spec.sysctl && !strcmp(spec.sysctl[0], "kernel.shmmax") && !strcmp(spec.sysctl[1], "1") && !spec.sysctl[2],
+           "sysctl");
+        ok(!strcmp(spec.rootfs_propagation, "rslave") && !strcmp(spec.mount_label, "x"), "rootfsPropagation, mountLabel");
+        kb_spec_free(&spec);
+    }
+    BAD("\"maskedPaths\"", "\"devices\":[{\"path\":\"/dev/x\",\"type\":\"q\",\"major\":1,\"minor\":1}],\"maskedPaths\"",
+        "linux.devices[0].type: 'q' is not one of c, b, u, p", "bad device type");
+    BAD("\"maskedPaths\"", "\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"minor\":1}],\"maskedPaths\"",
+        "linux.devices[0].major", "device without a major");
+    BAD("\"maskedPaths\"", "\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":5000,\"minor\":1}],"
+        "\"maskedPaths\"", "is not a device number", "device major too large");
+    BAD("\"maskedPaths\"", "\"devices\":[{\"path\":\"dev/x\",\"type\":\"p\"}],\"maskedPaths\"",
+        "linux.devices[0].path: 'dev/x' is not an absolute path", "relative device path");
+    BAD("\"maskedPaths\"", "\"sysctl\":{\"a\":1},\"maskedPaths\"", "linux.sysctl.a: expected a string", "sysctl value not a string");
+    BAD("\"maskedPaths\"", "\"rootfsPropagation\":\"sideways\",\"maskedPaths\"",
+        "linux.rootfsPropagation: unknown propagation 'sideways'", "bad rootfsPropagation");
+    BAD("\"maskedPaths\"", "\"uidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":0}],\"maskedPaths\"",
+        "linux.uidMappings[0]: size 0", "empty uid mapping");
+    BAD("\"limit\":268435456", "\"limit\":268435456,\"swap\":1000", "is below the memory limit", "swap below memory");
+    BAD("\"memory\":{\"limit\":268435456}", "\"cpu\":{\"shares\":1}", "cpu.shares: 1 is outside", "cpu shares too small");
     ok(kb_spec_parse("[1]", 3, &spec, &err) < 0 && strstr(err.msg, "expected an object at the top"), "not an object");
     kb_spec_free(&spec);
     ok(kb_spec_parse("{\"ociVersion\":", 14, &spec, &err) < 0 && strstr(err.msg, "config.json: invalid JSON"),
