@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/oci/guest_spec.h"
 #include "../../core/sandbox/sandbox.h"
 #include "../../core/util.h"
 
@@ -85,6 +86,18 @@ int rt_load_bundle(const char *id, const char *bundle_arg, char *bundle, char **
     if (kb_spec_parse(*config, *len, spec, err) < 0) {
         kb_spec_free(spec);
         return kb_error_wrap(err, "%s", path);
+    }
+    {
+        /* what the agent gets: without what only the host can resolve */
+        char *guest;
+        size_t glen;
+        if (kb_spec_for_guest(*config, *len, spec, &guest, &glen, err) < 0) {
+            kb_spec_free(spec);
+            return kb_error_wrap(err, "%s", path);
+        }
+        free(*config);
+        *config = guest;
+        *len = glen;
     }
     /* The guest kernel has no LSM: the VM is the boundary these labels would
      * draw. Accepted so that configs written for a host work, said once. */

@@ -54,6 +54,7 @@ static const struct kb_field create_f[] = {
     STREAM_BASE(struct kb_msg_create, 4),
     STR(struct kb_msg_create, 5, rootfs_tag, 0, 0),
     STR(struct kb_msg_create, 6, binds_tag, 0, 0),
+    STR(struct kb_msg_create, 7, bundle, 0, 0),
 };
 static const struct kb_field start_f[] = {
     STR(struct kb_msg_start, 1, container_id, KB_F_REQ, 1),

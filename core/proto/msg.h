@@ -38,6 +38,7 @@ struct kb_msg_create {           /* CREATE request */
     uint32_t stream_base;        /* init's stdio streams; 0: none */
     char *rootfs_tag;            /* virtio-9p tag to mount at rootfs; "": already there */
     char *binds_tag;             /* virtio-9p tag holding the bind mounts' sources; "": none */
+    char *bundle;                /* the bundle's path on the host, for hooks' state; "": unknown */
 };
 
 struct kb_msg_start {            /* START request */

@@ -199,7 +199,8 @@ int kb_relay_create(struct kb_relay *r, struct kb_sandbox *sb, const char *id, c
                                          .rootfs = rootfs,
                                          .stream_base = INIT_STREAMS,
                                          .rootfs_tag = KB_ROOTFS_TAG,
-                                         .binds_tag = sb->n_binds ? KB_BINDS_TAG : "" };
+                                         .binds_tag = sb->n_binds ? KB_BINDS_TAG : "",
+                                         .bundle = sb->bundle };
     if (kb_agent_call(&sb->agent, KB_MSG_CREATE, &m, NULL, 60000, err) < 0)
         return -1;
     sb->t.created = kb_now_ns();

@@ -113,6 +113,8 @@ static int resolve_rootfs(struct kb_sandbox *sb, const struct kb_sandbox_opts *o
         snprintf(joined, sizeof joined, "%s", p);
     else if ((size_t)snprintf(joined, sizeof joined, "%s/%s", o->bundle, p) >= sizeof joined)
         return kb_error(err, ENAMETOOLONG, "root.path %s", p);
+    if (!realpath(o->bundle, sb->bundle))
+        return kb_error_errno(err, "bundle %s", o->bundle);
     if (!realpath(joined, sb->rootfs))
         return kb_error_errno(err, "root.path %s", joined);
     if (stat(sb->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))

@@ -35,6 +35,7 @@ struct kb_sandbox_opts {
 struct kb_sandbox {
     char dir[PATH_MAX];         /* state dir; "" until created */
     char rootfs[PATH_MAX];      /* the bundle's rootfs on the host */
+    char bundle[PATH_MAX];      /* the bundle directory, absolute */
     char kernel[PATH_MAX], initrd[PATH_MAX];
     char qmp_path[PATH_MAX], console_log[PATH_MAX], binds[PATH_MAX];
     unsigned n_binds;           /* bind mounts whose sources are shared from binds/ */
