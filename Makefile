@@ -9,6 +9,7 @@ GIT_COMMIT ?= unknown
 MUSL_VERSION ?= unknown
 BEARSSL_VERSION ?= unknown
 YAJL_VERSION ?= unknown
+SECCOMP_VERSION ?= unknown
 KERNEL_VERSION ?= unknown
 
 # messages are cut to fixed buffers on purpose; paths check snprintf's result
@@ -16,9 +17,9 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parame
 CFLAGS  ?= -O2 -g
 BASEFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -ffunction-sections -fdata-sections -Ibuild/gen
 DEPINC  := -isystem $(KHEADERS) -isystem $(ZLIB)/include -isystem $(BEARSSL)/include \
-           -isystem $(LIBARCHIVE)/include -isystem $(YAJL)/include
-DEPLIBS := -L$(LIBARCHIVE)/lib -L$(BEARSSL)/lib -L$(ZLIB)/lib -L$(YAJL)/lib \
-           -larchive -lbearssl -lz -lyajl
+           -isystem $(LIBARCHIVE)/include -isystem $(YAJL)/include -isystem $(SECCOMP)/include
+DEPLIBS := -L$(LIBARCHIVE)/lib -L$(BEARSSL)/lib -L$(ZLIB)/lib -L$(YAJL)/lib -L$(SECCOMP)/lib \
+           -larchive -lbearssl -lz -lyajl -lseccomp
 LDFLAGS_STATIC := -static -Wl,--gc-sections
 
 APPLET_SRCS := $(wildcard applets/*.c applets/*/*.c)
@@ -33,7 +34,7 @@ LINKS := containerd-shim-kata-v2 kata-runtime kata-agent kata-image
 all: build/katabox $(LINKS:%=build/bin/%) build/initramfs.cpio.gz build/bzImage
 
 # version facts: rewritten only when they change, so nothing rebuilds needlessly
-BUILDINFO := "\#define KB_BUILD_VERSION \"$(VERSION)\"\n\#define KB_BUILD_COMMIT \"$(GIT_COMMIT)\"\n\#define KB_BUILD_MUSL \"$(MUSL_VERSION)\"\n\#define KB_BUILD_BEARSSL \"$(BEARSSL_VERSION)\"\n\#define KB_BUILD_YAJL \"$(YAJL_VERSION)\"\n\#define KB_BUILD_KERNEL \"$(KERNEL_VERSION)\"\n"
+BUILDINFO := "\#define KB_BUILD_VERSION \"$(VERSION)\"\n\#define KB_BUILD_COMMIT \"$(GIT_COMMIT)\"\n\#define KB_BUILD_MUSL \"$(MUSL_VERSION)\"\n\#define KB_BUILD_BEARSSL \"$(BEARSSL_VERSION)\"\n\#define KB_BUILD_YAJL \"$(YAJL_VERSION)\"\n\#define KB_BUILD_SECCOMP \"$(SECCOMP_VERSION)\"\n\#define KB_BUILD_KERNEL \"$(KERNEL_VERSION)\"\n"
 build/gen/buildinfo.h: FORCE
 	@mkdir -p $(@D)
 	@printf $(BUILDINFO) > $@.tmp
@@ -85,7 +86,7 @@ FUZZ_OBJS := $(ASAN_CORE:%.c=build/fuzz-obj/%.o)
 FUZZFLAGS := -Wno-unknown-warning-option -O1 -g
 
 TOOL_BINS := $(patsubst tests/tools/%.c,build/tests/tools/%,$(wildcard tests/tools/*.c))
-unit: $(UNIT_BINS) $(TOOL_BINS)
+unit: $(UNIT_BINS) $(TOOL_BINS) build/tests/oci/probe
 asan: $(ASAN_BINS)
 fuzz: $(FUZZ_BINS)
 
@@ -98,6 +99,11 @@ build/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC_MUSL) $(BASEFLAGS) $(CFLAGS) $(LDFLAGS_STATIC) -o $@ $<
 
+# what a container can observe, printed by tests/oci/ under runc and under katabox
+build/tests/oci/probe: tests/oci/probe.c
+	@mkdir -p $(@D)
+	$(CC_MUSL) $(BASEFLAGS) $(CFLAGS) -isystem $(KHEADERS) $(LDFLAGS_STATIC) -o $@ $<
+
 build/asan-obj/%.o: %.c build/gen/buildinfo.h
 	@mkdir -p $(@D)
 	gcc $(BASEFLAGS) -O1 -g $(SANFLAGS) -MMD -MP -c -o $@ $<
@@ -108,11 +114,11 @@ build/fuzz-obj/%.o: %.c build/gen/buildinfo.h
 
 build/tests/asan/%: tests/unit/%.c tests/unit/tap.h $(ASAN_OBJS)
 	@mkdir -p $(@D)
-	gcc $(BASEFLAGS) -O1 -g $(SANFLAGS) -Wl,--gc-sections -o $@ $< $(ASAN_OBJS) -lyajl
+	gcc $(BASEFLAGS) -O1 -g $(SANFLAGS) -Wl,--gc-sections -o $@ $< $(ASAN_OBJS) -lyajl -lseccomp
 
 build/tests/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(@D)
-	clang $(BASEFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer,address,undefined -Wl,--gc-sections -o $@ $< $(FUZZ_OBJS) -lyajl
+	clang $(BASEFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer,address,undefined -Wl,--gc-sections -o $@ $< $(FUZZ_OBJS) -lyajl -lseccomp
 
 test: all
 	@tests/run.sh

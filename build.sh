@@ -34,9 +34,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # what the build needs, then what the test suite drives
 build_pkgs="make gcc musl-tools linux-libc-dev dpkg-dev xz-utils gzip file
-    autoconf automake libtool pkg-config bc flex bison libelf-dev linux-source-6.1 qemu-system-x86 ca-certificates"
-test_pkgs="clang libclang-rt-14-dev libyajl-dev busybox-static procps cpio runc jq bsdutils
-    podman conmon"
+    autoconf automake libtool pkg-config gperf bc flex bison libelf-dev linux-source-6.1 qemu-system-x86 ca-certificates"
+test_pkgs="clang libclang-rt-14-dev libyajl-dev libseccomp-dev busybox-static procps cpio runc jq bsdutils
+    podman conmon python3"
 
 install_packages() {
     local missing=() p
@@ -166,6 +166,15 @@ build_yajl() {
     ar rcs "$1/lib/libyajl.a" obj/*.o
 }
 
+# libseccomp: linux.seccomp compiled to BPF, as runc and crun do it. Debian's
+# patch updates the syscall table, so the gperf lookup is generated again.
+build_libseccomp() {
+    (cd src && CC=musl-gcc CFLAGS="-O2 -fPIC" CPPFLAGS="-I$kheaders" \
+        ./configure --prefix="$1" --enable-static --disable-shared --disable-python >/dev/null &&
+     make -j"$jobs" -C src >/dev/null && make -C src install-libLTLIBRARIES >/dev/null &&
+     make -C include install >/dev/null)
+}
+
 # build_dep NAME SRCPKG FUNC [EXTRA-KEY]: prints the installed prefix
 build_dep() {
     local name=$1 srcpkg=$2 fn=$3 extra=${4:-}
@@ -244,6 +253,8 @@ BEARSSL := $bearssl_dir/prefix
 LIBARCHIVE := $libarchive_dir/prefix
 YAJL := $yajl_dir/prefix
 YAJL_VERSION := $(cat "$yajl_dir/version")
+SECCOMP := $seccomp_dir/prefix
+SECCOMP_VERSION := $(cat "$seccomp_dir/version")
 GIT_COMMIT := $commit
 MUSL_VERSION := $(pkgver musl-tools)
 BEARSSL_VERSION := $(cat "$bearssl_dir/version")
@@ -282,6 +293,7 @@ main() {
     bearssl_dir=$(build_dep bearssl bearssl build_bearssl)
     libarchive_dir=$(build_dep libarchive libarchive build_libarchive "$zlib_dir")
     yajl_dir=$(build_dep yajl yajl build_yajl "$(declare -f yajl_cmake_version)")
+    seccomp_dir=$(build_dep libseccomp libseccomp build_libseccomp "$kheaders")
     build_kernel
     [ "$action" = deps ] && return 0
     build_katabox

@@ -21,7 +21,8 @@ void kb_version_print(FILE *f)
             "libarchive: %s\n"
             "zlib: %s\n"
             "yajl: %s\n"
+            "libseccomp: %s\n"
             "guest kernel: %s\n",
             KB_BUILD_VERSION, KB_BUILD_COMMIT, KB_BUILD_MUSL, KB_BUILD_BEARSSL,
-            archive_version_string(), zlibVersion(), KB_BUILD_YAJL, KB_BUILD_KERNEL);
+            archive_version_string(), zlibVersion(), KB_BUILD_YAJL, KB_BUILD_SECCOMP, KB_BUILD_KERNEL);
 }

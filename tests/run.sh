@@ -69,6 +69,8 @@ echo "== unit tests (ASan + UBSan)"
 for t in build/tests/asan/test_*; do run_tap "asan/$(basename "$t")" "$t"; done
 echo "== fuzz targets (${fuzz_seconds}s each)"
 for t in build/tests/fuzz/fuzz_*; do run_tap "fuzz/$(basename "$t")" fuzz_tap "$t"; done
+echo "== OCI differential tests (runc against katabox, tests/oci/EXPECTED.md)"
+run_tap "oci/difftest" python3 tests/oci/difftest.py
 echo "== integration tests"
 for t in tests/integration/*.sh; do run_tap "integration/$(basename "$t" .sh)" bash "$t"; done
 

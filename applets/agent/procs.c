@@ -110,7 +110,8 @@ static int use_binds(struct agent_ctr *c, const char *tag, kb_err *err)
         c->binds = NULL;
         return kb_error(err, ENOMEM, "bind sources");
     }
-    if (mount_share(tag, c->binds, MS_NOSUID, err) < 0) {
+    /* no nosuid: a bind keeps the options its source has on the host (runc) */
+    if (mount_share(tag, c->binds, 0, err) < 0) {
         free(c->binds);
         c->binds = NULL;
         return -1;
@@ -137,31 +138,16 @@ static int set_nonblock(int fd, kb_err *err)
     return 0;
 }
 
-/* A pty from the agent's devpts: the master stays here, the slave becomes
- * the container's terminal. */
-static int open_pty(struct agent_proc *p, const struct kb_process *proc, int *slave, kb_err *err)
+/* Terminal mode: the process made its pty in the container's devpts and
+ * handed over the master (core/container/console.c); the streams use it. */
+static int attach_pty(struct agent_proc *p, int *master, kb_err *err)
 {
-    char name[64];
-    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-
-    if (m < 0)
-        return kb_error_errno(err, "open a pty");
-    if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof name) != 0) {
-        close(m);
-        return kb_error_errno(err, "unlock the pty");
-    }
-    *slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (*slave < 0) {
-        close(m);
-        return kb_error_errno(err, "open %s", name);
-    }
-    if (proc->console_rows || proc->console_cols) {
-        struct winsize ws = { .ws_row = (unsigned short)proc->console_rows,
-                              .ws_col = (unsigned short)proc->console_cols };
-        ioctl(m, TIOCSWINSZ, &ws);
-    }
-    p->pty_master = m;
-    return set_nonblock(m, err);
+    p->pty_master = kb_steal_fd(master);
+    if (p->pty_master < 0)
+        return kb_error(err, EPROTO, "terminal: the container's process gave no pty");
+    kb_istream_init(&p->in, p->stream_base + KB_STREAM_STDIN, p->pty_master, 0, 0);
+    kb_ostream_init(&p->out, p->stream_base + KB_STREAM_STDOUT, p->pty_master, 0);
+    return set_nonblock(p->pty_master, err);
 }
 
 /* Connect a new process's stdio to streams at base; child_io gets the
@@ -171,15 +157,13 @@ static int open_stdio(struct agent_proc *p, uint32_t base, const struct kb_proce
 {
     int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
 
-    child_io->in = child_io->out = child_io->err = child_io->pty_slave = -1;
+    child_io->in = child_io->out = child_io->err = -1;
+    child_io->console = 0;
     p->stream_base = base;
     if (!base)
         return 0;
     if (proc->terminal) {
-        if (open_pty(p, proc, &child_io->pty_slave, err) < 0)
-            return -1;
-        kb_istream_init(&p->in, base + KB_STREAM_STDIN, p->pty_master, 0, 0);
-        kb_ostream_init(&p->out, base + KB_STREAM_STDOUT, p->pty_master, 0);
+        child_io->console = 1; /* the streams follow once it handed over its pty */
         return 0;
     }
     if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(er, O_CLOEXEC) < 0) {
@@ -207,7 +191,7 @@ fail:
 
 static void close_child_io(struct kb_ctr_io *io)
 {
-    int *fds[] = { &io->in, &io->out, &io->err, &io->pty_slave };
+    int *fds[] = { &io->in, &io->out, &io->err };
 
     for (size_t i = 0; i < KB_ARRAY_SIZE(fds); i++)
         if (*fds[i] >= 0) {
@@ -218,7 +202,7 @@ static void close_child_io(struct kb_ctr_io *io)
 
 int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err)
 {
-    struct kb_ctr_io io = { -1, -1, -1, -1 };
+    struct kb_ctr_io io = { -1, -1, -1, 0 };
     struct agent_ctr *c;
     size_t slot = AGENT_MAX_CONTAINERS;
     int r;
@@ -250,7 +234,9 @@ int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err)
         goto out;
     }
     if (m->rootfs_tag[0]) {
-        if ((r = mount_share(m->rootfs_tag, c->rootfs, MS_NOSUID | MS_NODEV, err)) < 0)
+        /* no nosuid/nodev: under runc the image's setuid programs work (the
+         * rootfs is a plain directory of the host); the VM is the boundary */
+        if ((r = mount_share(m->rootfs_tag, c->rootfs, 0, err)) < 0)
             goto out;
         c->share_mounted = true;
     }
@@ -263,8 +249,18 @@ int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err)
         close_child_io(&io);
         goto out;
     }
+    c->ctr.id = c->id;
+    c->ctr.bundle = m->bundle;
     r = kb_container_create(&c->spec, c->rootfs, &io, &c->ctr, err);
+    c->ctr.bundle = NULL;       /* the request's: read during create only */
     close_child_io(&io);
+    if (r == 0 && io.console && (r = attach_pty(&c->init, &c->ctr.console_fd, err)) < 0) {
+        /* created, but nothing could reach its terminal: gone */
+        kill(c->ctr.pid, SIGKILL);
+        waitpid(c->ctr.pid, NULL, 0);
+        kb_container_release(&c->ctr);
+        c->ctr.pid = -1;
+    }
     if (r < 0)
         goto out;
     c->init.pid = c->ctr.pid;
@@ -462,8 +458,8 @@ static int exec_check(struct agent *a, const struct agent_ctr *c, const struct k
 int agent_exec(struct agent *a, const struct kb_msg_exec *m, pid_t *pid, kb_err *err)
 {
     struct agent_ctr *c = agent_find(a, m->container_id);
-    struct kb_ctr_io io = { -1, -1, -1, -1 };
-    struct kb_ctr ctr = { -1, -1, c ? c->cgroup : NULL };
+    struct kb_ctr_io io = { -1, -1, -1, 0 };
+    struct kb_ctr ctr = { .pid = -1, .sync_fd = -1, .cgroup = c ? c->cgroup : NULL };
     struct exec_proc x;
     struct agent_exec *e;
     int r;
@@ -483,8 +479,13 @@ int agent_exec(struct agent *a, const struct kb_msg_exec *m, pid_t *pid, kb_err 
     if ((r = exec_process(c, m, &x, err)) < 0 ||
         (r = open_stdio(&e->proc, m->stream_base, &x.p, &io, err)) < 0)
         goto out;
-    r = kb_container_exec(c->init.pid, &x.p, &io, &ctr, err);
+    r = kb_container_exec(c->init.pid, c->spec.seccomp, &x.p, &io, &ctr, err);
     close_child_io(&io);
+    if (r == 0 && io.console && (r = attach_pty(&e->proc, &ctr.console_fd, err)) < 0) {
+        kill(ctr.pid, SIGKILL);
+        waitpid(ctr.pid, NULL, 0);
+        kb_container_release(&ctr);
+    }
     if (r == 0) {
         /* when exec(2) itself fails, the process exits by itself: it is
          * then an orphan like any other, reaped and ignored */

@@ -26,7 +26,7 @@ static const char usage_text[] =
 
 int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_err *err)
 {
-    char bundle[PATH_MAX], msg[1300];
+    char bundle[PATH_MAX], msg[1300], dir[PATH_MAX + 256];
     _cleanup_free_ char *config = NULL;
     struct kb_keeper_opts ko = { 0 };
     struct kb_spec spec;
@@ -63,9 +63,9 @@ int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_er
         _exit(kb_keeper_main(&ko));
     }
     close(ready[1]);
-    kb_spec_free(&spec);
     if (pid < 0) {
         close(ready[0]);
+        kb_spec_free(&spec);
         return kb_error_errno(err, "fork the keeper");
     }
     while (n < sizeof msg - 1) {
@@ -80,10 +80,25 @@ int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_er
     msg[n] = '\0';
     if (strncmp(msg, "ok ", 3) != 0) {
         waitpid(pid, NULL, 0);
+        kb_spec_free(&spec);
         return kb_error(err, 0, "%s", n ? msg : "the keeper died before the container was created");
     }
     if (g->debug)
         fprintf(stderr, "katabox: %s: create: agent transport %s", RUNTIME_APPLET, msg + 3);
+    snprintf(dir, sizeof dir, "%s/%s", g->root, co->id);
+    /* the container exists: the host's hooks of creation, in runc's order */
+    if (rt_hooks_save(dir, config, len, err) < 0 ||
+        rt_hooks_run(&spec, KB_HOOK_PRESTART, co->id, "creating", pid, bundle, err) < 0 ||
+        rt_hooks_run(&spec, KB_HOOK_CREATE_RUNTIME, co->id, "creating", pid, bundle, err) < 0 ||
+        rt_hooks_run(&spec, KB_HOOK_CREATE_CONTAINER, co->id, "creating", pid, bundle, err) < 0) {
+        /* as runc: a failed creation leaves nothing; QEMU dies with its keeper */
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        kb_sandbox_remove_state(dir);
+        kb_spec_free(&spec);
+        return -1;
+    }
+    kb_spec_free(&spec);
     if (co->pid_file && kb_write_pid_file(co->pid_file, pid, err) < 0)
         return -1;
     return 0;

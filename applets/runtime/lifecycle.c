@@ -69,9 +69,30 @@ int runtime_start(const struct rt_globals *g, int argc, char **argv)
         kb_state_free(&st);
         return rt_fail(g, "start", &err);
     }
+    r = rt_start(dir, &st, &err);
     kb_state_free(&st);
-    r = kb_keeper_request(dir, "start", &err);
     return r < 0 ? rt_fail(g, "start", &err) : 0;
+}
+
+int rt_start(const char *dir, const struct kb_state *st, kb_err *err)
+{
+    struct kb_spec spec;
+    int r;
+
+    if (kb_keeper_request(dir, "start", err) < 0)
+        return -1;
+    if (rt_hooks_load(dir, &spec, err) < 0) {
+        kb_spec_free(&spec);
+        return -1;
+    }
+    r = rt_hooks_run(&spec, KB_HOOK_POSTSTART, st->id, "running", st->pid, st->bundle, err);
+    kb_spec_free(&spec);
+    if (r < 0) {
+        /* runc 1.1 ends the container when a poststart hook fails */
+        kb_err ignored;
+        kb_keeper_request(dir, "kill 9 0", &ignored);
+    }
+    return r;
 }
 
 int runtime_state(const struct rt_globals *g, int argc, char **argv)
@@ -194,7 +215,17 @@ int runtime_delete(const struct rt_globals *g, int argc, char **argv)
         for (int i = 0; i < 500 && kb_pid_start_time(st.pid) == st.pid_start; i++)
             usleep(10000);
     }
+    {
+        /* poststop, once everything is gone; a failure is a warning (runtime spec) */
+        struct kb_spec spec;
+        int have = rt_hooks_load(dir, &spec, &err) == 0;
+        kb_sandbox_remove_state(dir);
+        if (have && rt_hooks_run(&spec, KB_HOOK_POSTSTOP, st.id, "stopped", 0, st.bundle, &err) < 0) {
+            kb_error_wrap(&err, "warning");
+            rt_fail(g, "delete", &err);
+        }
+        kb_spec_free(&spec);
+    }
     kb_state_free(&st);
-    kb_sandbox_remove_state(dir);
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "../../core/oci/spec.h"
 #include "../../core/sandbox/keeper.h"
 #include "../../core/sandbox/run.h"
+#include "../../core/sandbox/state.h"
 #include "../../core/sandbox/sandbox.h"
 #include "../../core/tty.h"
 #include "../../core/util.h"
@@ -109,6 +110,32 @@ static void print_phases(const struct kb_sandbox *sb)
             kb_accel_name(sb->cfg.accel), sb->cfg.vcpus, sb->cfg.mem_mib, sb->chan.t->name);
 }
 
+/* create, start, wait, with the host's hooks around them (hooks.c); the
+ * container's pid in their state is this process's, which holds it */
+static int run_with_hooks(struct kb_sandbox *sb, const char *id, const char *bundle, const struct kb_spec *spec,
+                          const char *config, size_t len, const struct kb_run_io *io, int *status, int *created,
+                          kb_err *err)
+{
+    struct kb_relay r;
+    int pid = (int)getpid();
+    int ret = kb_relay_create(&r, sb, id, config, len, io, err);
+
+    *created = ret == 0;
+    if (ret == 0 && (rt_hooks_run(spec, KB_HOOK_PRESTART, id, "creating", pid, bundle, err) < 0 ||
+                     rt_hooks_run(spec, KB_HOOK_CREATE_RUNTIME, id, "creating", pid, bundle, err) < 0 ||
+                     rt_hooks_run(spec, KB_HOOK_CREATE_CONTAINER, id, "creating", pid, bundle, err) < 0))
+        ret = -1;
+    if (ret == 0)
+        ret = kb_relay_start(&r, err);
+    /* runc 1.1 ends the container when a poststart hook fails: the VM goes below */
+    if (ret == 0 && rt_hooks_run(spec, KB_HOOK_POSTSTART, id, "running", pid, bundle, err) < 0)
+        ret = -1;
+    if (ret == 0)
+        ret = kb_relay_wait(&r, NULL, status, err);
+    kb_relay_fini(&r);
+    return ret;
+}
+
 static int run(const struct rt_globals *g, const struct run_opts *o, int *status, kb_err *err)
 {
     char bundle[PATH_MAX];
@@ -120,7 +147,7 @@ static int run(const struct rt_globals *g, const struct run_opts *o, int *status
     struct kb_run_io io;
     struct kb_sandbox_opts so;
     size_t len;
-    int r;
+    int r, created = 0;
 
     if (rt_load_bundle(o->id, o->bundle, bundle, &config, &len, &spec, err) < 0)
         return -1;
@@ -144,7 +171,7 @@ static int run(const struct rt_globals *g, const struct run_opts *o, int *status
         io.tty = tty.fd;
     }
     if (r == 0)
-        r = kb_run_container(&sb, o->id, config, len, &io, status, err);
+        r = run_with_hooks(&sb, o->id, bundle, &spec, config, len, &io, status, &created, err);
     kb_tty_restore(&tty);
     if (r == 0) {
         /* the container's status stands even if the VM does not stop
@@ -158,6 +185,14 @@ static int run(const struct rt_globals *g, const struct run_opts *o, int *status
         }
     }
     kb_sandbox_destroy(&sb);
+    {
+        /* poststop once the VM is gone, whatever happened; a failure is a warning */
+        kb_err why;
+        if (created && rt_hooks_run(&spec, KB_HOOK_POSTSTOP, o->id, "stopped", 0, bundle, &why) < 0) {
+            kb_error_wrap(&why, "warning");
+            rt_fail(g, "run", &why);
+        }
+    }
     kb_spec_free(&spec);
     return r;
 }
@@ -178,7 +213,14 @@ int runtime_run(const struct rt_globals *g, int argc, char **argv)
         if (rt_create(g, &co, &err) < 0)
             return rt_fail(g, "run", &err);
         snprintf(dir, sizeof dir, "%s/%s", g->root, o.id);
-        return kb_keeper_request(dir, "start", &err) < 0 ? rt_fail(g, "run", &err) : 0;
+        {
+            struct kb_state st;
+            int r = kb_state_read(dir, &st, &err);
+            if (r == 0)
+                r = rt_start(dir, &st, &err);
+            kb_state_free(&st);
+            return r < 0 ? rt_fail(g, "run", &err) : 0;
+        }
     }
     if (o.console_socket) {
         kb_error(&err, EINVAL, "--console-socket needs --detach (the terminal is this one otherwise)");

@@ -5,6 +5,7 @@
 
 #include "../../core/err.h"
 #include "../../core/log.h"
+#include "../../core/oci/hooks.h"
 #include "../../core/oci/spec.h"
 
 #define RUNTIME_APPLET "kata-runtime"
@@ -33,6 +34,16 @@ int rt_load_state(const struct rt_globals *g, const char *id, char *dir, size_t 
                   struct kb_state *st, int *lock, kb_err *err);
 /* create's work, shared with run --detach: fork the keeper, wait until created. */
 int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_err *err);
+/* Start the created container of state dir dir, then its poststart hooks. */
+int rt_start(const char *dir, const struct kb_state *st, kb_err *err);
+/* hooks.c: the hooks run on the host */
+/* Keep config.json in the state dir, for the hooks of later commands. */
+int rt_hooks_save(const char *dir, const char *config, size_t len, kb_err *err);
+/* The config.json kept by rt_hooks_save (kb_spec_free it, on error too). */
+int rt_hooks_load(const char *dir, struct kb_spec *spec, kb_err *err);
+/* Run spec's hooks of kind with the state JSON of container id (pid <= 0: left out). */
+int rt_hooks_run(const struct kb_spec *spec, enum kb_hook_kind kind, const char *id, const char *status, int pid,
+                 const char *bundle, kb_err *err);
 /* Print err as "katabox: kata-runtime: VERB: ..." and log it to --log; returns 1. */
 int rt_fail(const struct rt_globals *g, const char *verb, const kb_err *err);
 

@@ -16,20 +16,24 @@
 #include <sys/types.h>
 
 #include "../err.h"
+#include "../oci/seccomp.h"
 #include "../oci/spec.h"
 
 struct kb_ctr_io {
     int in, out, err;    /* become the process's fds 0,1,2; -1: /dev/null */
-    int pty_slave;       /* >= 0: terminal mode: this pty slave becomes the controlling
-                            terminal and fds 0,1,2 (in/out/err ignored), and /dev/console
-                            in the container is bind-mounted to it, as runc does */
+    int console;         /* terminal mode, as runc's: the process opens a pty in the container's
+                            own devpts (/dev/ptmx), makes its slave the controlling terminal and
+                            fds 0,1,2 (in/out/err ignored), binds it over /dev/console (an
+                            init), and hands the master to the caller (kb_ctr.console_fd) */
 };
 
 struct kb_ctr {          /* a created container's init, owned by the caller */
     pid_t pid;           /* in the caller's pid namespace; -1 when none */
     int sync_fd;
     const char *cgroup;  /* set by the caller: a cgroup v2 directory the process joins before
-                            its setup (so its cgroup namespace is rooted there); NULL: none */         /* caller's end of the sync channel; -1 when closed */
+                            its setup (so its cgroup namespace is rooted there); NULL: none */
+    const char *id, *bundle; /* set by the caller: the state JSON of startContainer hooks; NULL: "" */
+    int console_fd;      /* terminal mode: the pty's master, the caller's to close; -1: none */
 };
 
 /* Set up the container (namespaces, mounts, pivot_root, ...) in a new process that waits
@@ -42,9 +46,10 @@ int kb_container_create(const struct kb_spec *spec, const char *rootfs, const st
 int kb_container_start(struct kb_ctr *c, kb_err *err);
 /* Close the caller's fds; does not kill or reap the process. */
 void kb_container_release(struct kb_ctr *c);
-/* proc in the namespaces of init_pid's container (runc exec), waiting for start like create. */
-int kb_container_exec(pid_t init_pid, const struct kb_process *proc, const struct kb_ctr_io *io,
-                      struct kb_ctr *c, kb_err *err);
+/* proc in the namespaces of init_pid's container (runc exec), under the container's seccomp
+ * profile (NULL: none), waiting for start like create. */
+int kb_container_exec(pid_t init_pid, const struct kb_seccomp *seccomp, const struct kb_process *proc,
+                      const struct kb_ctr_io *io, struct kb_ctr *c, kb_err *err);
 /* The name of capability number cap ("CAP_CHOWN"), NULL past the last one known. */
 const char *kb_cap_name(int cap);
 /* The number of a "CAP_..." name, or -1. */

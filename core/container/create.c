@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../oci/hooks.h"
 #include "../util.h"
 #include "internal.h"
 
@@ -46,7 +47,7 @@ static void __attribute__((noreturn)) child_fail(int sync, const kb_err *err, in
 
 /* The init's setup (stages.setup): everything up to the exec; exe gets
  * the program, *envp its environment. */
-static int init_setup(const void *arg, char *exe, size_t exe_len, char ***envp, kb_err *err)
+static int init_setup(const void *arg, int sync, char *exe, size_t exe_len, char ***envp, kb_err *err)
 {
     const struct kb_ctr_plan *p = arg;
     const struct kb_spec *spec = p->spec;
@@ -65,7 +66,6 @@ static int init_setup(const void *arg, char *exe, size_t exe_len, char ***envp, 
      * caller's /proc/self/fd and /dev/null are still there to mount through. */
     if (kb_ctr_prepare_root(p->rootfs, p->root_propagation, &rootfd, err) < 0 || kb_ctr_mount_all(p, rootfd, err) < 0 ||
         (p->setup_dev && kb_ctr_setup_dev(p, rootfd, err) < 0) ||
-        (p->io.pty_slave >= 0 && kb_ctr_setup_console(rootfd, err) < 0) ||
         kb_ctr_mount_seal(p, rootfd, err) < 0 ||
         kb_ctr_readonly_paths(spec->readonly_paths, rootfd, err) < 0 ||
         kb_ctr_mask_paths(spec->masked_paths, rootfd, err) < 0)
@@ -76,6 +76,9 @@ static int init_setup(const void *arg, char *exe, size_t exe_len, char ***envp, 
     /* on the new / itself, as runc does after its pivot */
     if (p->root_propagation && mount(NULL, "/", NULL, p->root_propagation, NULL) < 0)
         return kb_error_errno(err, "linux.rootfsPropagation: set it on the container's /");
+    /* the terminal once the container's devpts is in place, before / turns read-only (runc) */
+    if (p->io.console && kb_ctr_console(sync, proc->console_rows, proc->console_cols, 1, err) < 0)
+        return -1;
     /* runc creates a missing cwd, as root, before / turns read-only */
     rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
@@ -85,7 +88,7 @@ static int init_setup(const void *arg, char *exe, size_t exe_len, char ***envp, 
         return kb_error_wrap(err, "process.cwd");
     if (spec->root_readonly && kb_ctr_root_readonly(err) < 0)
         return -1;
-    return kb_ctr_finish_process(proc, p->caps, exe, exe_len, envp, err);
+    return kb_ctr_finish_process(proc, p->caps, p->seccomp, exe, exe_len, envp, err);
 }
 
 static void __attribute__((noreturn)) stage_process(const struct kb_ctr_stages *st, int sync)
@@ -103,11 +106,13 @@ static void __attribute__((noreturn)) stage_process(const struct kb_ctr_stages *
     if (r == 0)
         r = kb_ctr_setup_stdio(st->io, &sync, &err);
     if (r == 0)
-        r = st->setup(st->arg, exe, sizeof exe, &env, &err);
+        r = st->setup(st->arg, sync, exe, sizeof exe, &env, &err);
     if (r < 0)
         child_fail(sync, &err, 1);
     if (kb_sync_send(sync, KB_SYNC_READY, 0, NULL) < 0 || kb_sync_recv(sync, &m) != 1 || m.type != KB_SYNC_GO)
         _exit(1);
+    if (st->last && st->last(st->arg, &err) < 0)
+        child_fail(sync, &err, 1);
     execve(exe, st->argv, env);
     kb_error_errno(&err, "exec %s", exe);
     child_fail(sync, &err, err.errnum == ENOENT ? 127 : 126);
@@ -155,9 +160,9 @@ static int reap(pid_t pid, int *status)
 
 /* Wait for `want` (or `also`, when not 0); the child's own error, or what
  * went wrong meanwhile. Returns 1 at EOF (the child died without a word). */
-static int expect(int fd, uint32_t want, uint32_t also, struct kb_sync_msg *m, kb_err *err)
+static int expect_fd(int fd, uint32_t want, uint32_t also, struct kb_sync_msg *m, int *passed, kb_err *err)
 {
-    int r = kb_sync_recv(fd, m);
+    int r = kb_sync_recv_fd(fd, m, passed);
 
     if (r < 0)
         return kb_error_errno(err, "read \"%s\" from the container's process", kb_sync_name(want));
@@ -169,6 +174,11 @@ static int expect(int fd, uint32_t want, uint32_t also, struct kb_sync_msg *m, k
         return kb_error(err, EPROTO, "the container's process sent \"%s\" instead of \"%s\"",
                         kb_sync_name(m->type), kb_sync_name(want));
     return 0;
+}
+
+static int expect(int fd, uint32_t want, uint32_t also, struct kb_sync_msg *m, kb_err *err)
+{
+    return expect_fd(fd, want, also, m, NULL, err);
 }
 
 int kb_ctr_caller_can_reap(const char *who, kb_err *err)
@@ -233,13 +243,14 @@ int kb_ctr_join_cgroup(const char *cgroup, pid_t pid, kb_err *err)
 
 int kb_ctr_spawn(const struct kb_ctr_stages *st, struct kb_ctr *c, kb_err *err)
 {
-    _cleanup_close_ int mine = -1, theirs = -1;
+    _cleanup_close_ int mine = -1, theirs = -1, console = -1;
     pid_t mid, pid = -1;
     struct kb_sync_msg m;
     int sv[2], r, status;
 
     c->pid = -1;
     c->sync_fd = -1;
+    c->console_fd = -1;
     /* SEQPACKET: a message arrives whole or not at all, and EOF is seen */
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return kb_error_errno(err, "socketpair");
@@ -263,7 +274,15 @@ int kb_ctr_spawn(const struct kb_ctr_stages *st, struct kb_ctr *c, kb_err *err)
         r = kb_error_errno(err, "send \"setup\" to %s", st->who);
         goto out;
     }
-    r = expect(mine, KB_SYNC_READY, 0, &m, err);
+    /* terminal mode: the pty comes first, then "ready" */
+    r = expect_fd(mine, KB_SYNC_READY, st->io->console ? KB_SYNC_CONSOLE : 0, &m, &console, err);
+    if (r == 0 && m.type == KB_SYNC_CONSOLE) {
+        r = console < 0 ? kb_error(err, EPROTO, "\"console\" came without its pty") : 0;
+        if (r == 0)
+            r = expect(mine, KB_SYNC_READY, 0, &m, err);
+    } else if (r == 0 && console >= 0) {
+        r = kb_error(err, EPROTO, "the container's process sent an fd with \"%s\"", kb_sync_name(m.type));
+    }
     if (r == 1) {
         /* died without a word: the status is all there is to say */
         status = 0;
@@ -283,6 +302,7 @@ out:
     }
     c->pid = pid;
     c->sync_fd = kb_steal_fd(&mine);
+    c->console_fd = kb_steal_fd(&console);
     return 0;
 }
 
@@ -297,6 +317,27 @@ static int init_enter(const void *arg, int sync, kb_err *err)
     return kb_ctr_enter_pid_ns(p->spec, err);
 }
 
+/* startContainer hooks: in the container, as its process, right before the
+ * program; the state's pid is the init's own, as runc gives it. */
+static int init_last(const void *arg, kb_err *err)
+{
+    const struct kb_ctr_plan *p = arg;
+    const struct kb_hooks *h = p->spec->hooks;
+    _cleanup_free_ char *state = NULL;
+    size_t len;
+
+    /* with no_new_privs the filter comes as late as possible, as runc loads it:
+     * the hooks run under it too */
+    if (p->spec->process.no_new_privileges && kb_ctr_seccomp_load(p->seccomp, err) < 0)
+        return -1;
+    if (!h || !h->n[KB_HOOK_START_CONTAINER])
+        return 0;
+    if (kb_oci_state_json(p->spec->oci_version, p->id ? p->id : "", "created", (int)getpid(),
+                          p->bundle ? p->bundle : "", p->spec->annotations, &state, &len, err) < 0)
+        return -1;
+    return kb_hooks_run(h, KB_HOOK_START_CONTAINER, state, len, err);
+}
+
 static int init_map(const void *arg, pid_t pid, kb_err *err)
 {
     const struct kb_ctr_plan *p = arg;
@@ -309,11 +350,13 @@ int kb_container_create(const struct kb_spec *spec, const char *rootfs, const st
 {
     struct kb_ctr_plan plan;
     struct kb_ctr_stages st = { .who = "the container's init", .enter = init_enter,
-                                .map = init_map, .setup = init_setup, .arg = &plan };
+                                .map = init_map, .setup = init_setup, .last = init_last,
+                                .arg = &plan };
     int r;
 
     c->pid = -1;
     c->sync_fd = -1;
+    c->console_fd = -1;
     if (kb_ctr_caller_can_reap(st.who, err) < 0)
         return -1;
     if (kb_ctr_plan_make(&plan, spec, rootfs, io, err) < 0) {
@@ -322,6 +365,8 @@ int kb_container_create(const struct kb_spec *spec, const char *rootfs, const st
     }
     st.io = &plan.io;
     st.argv = spec->process.args;
+    plan.id = c->id;
+    plan.bundle = c->bundle;
     r = kb_ctr_spawn(&st, c, err);
     kb_ctr_plan_free(&plan);
     return r;

@@ -1,8 +1,8 @@
 /* /dev as runc fills it when it is a mount of its own: six character
  * devices and linux.devices, the ptmx of the container's devpts, the
- * /proc/self/fd links; and /dev/console bound to the terminal in terminal
- * mode. In a new user namespace mknod is refused, so a device is an empty
- * file with the guest's node of the same path bound over it, as runc does. */
+ * /proc/self/fd links. In a new user namespace mknod is refused, so a device is an empty
+ * file with the guest's node of the same path bound over it, as runc does.
+ * The terminal's /dev/console is console.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -118,31 +118,5 @@ int kb_ctr_setup_dev(const struct kb_ctr_plan *p, int rootfd, kb_err *err)
     if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", dev, "core") < 0 &&
         errno != EEXIST)
         return kb_error_errno(err, "symlink /dev/core");
-    return 0;
-}
-
-int kb_ctr_setup_console(int rootfd, kb_err *err)
-{
-    char path[PATH_MAX], at[KB_FDPATH_MAX];
-    _cleanup_close_ int fd = -1;
-    struct stat tty, st;
-    ssize_t n;
-
-    /* The terminal was opened in the caller's mount namespace, and a bind
-     * from an fd of another namespace is refused (EINVAL); its path names
-     * the same devpts in our copy of that namespace. */
-    if (fstat(0, &tty) < 0)
-        return kb_error_errno(err, "the terminal");
-    n = readlink("/proc/self/fd/0", path, sizeof path - 1);
-    if (n < 0)
-        return kb_error_errno(err, "the terminal's path");
-    path[n] = '\0';
-    if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != tty.st_rdev)
-        return kb_error(err, ENXIO, "the terminal %s is not reachable by its path", path);
-    fd = kb_ctr_mkpath_in(rootfd, "/dev/console", 1, err);
-    if (fd < 0)
-        return kb_error_wrap(err, "/dev/console");
-    if (mount(path, kb_ctr_fdpath(at, fd), NULL, MS_BIND, NULL) < 0)
-        return kb_error_errno(err, "bind %s over /dev/console", path);
     return 0;
 }

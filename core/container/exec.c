@@ -30,6 +30,8 @@ struct exec_plan {
     pid_t init_pid;
     const struct kb_process *proc;
     uint64_t caps[KB_CAP_SETS];
+    void *seccomp;                      /* the container's filter, compiled */
+    int console;                        /* terminal mode */
     int ns[KB_ARRAY_SIZE(ns_order)];    /* -1: the caller's own, nothing to join */
 };
 
@@ -78,23 +80,35 @@ static int exec_enter(const void *arg, int sync, kb_err *err)
     return 0;
 }
 
-static int exec_setup(const void *arg, char *exe, size_t exe_len, char ***envp, kb_err *err)
+static int exec_setup(const void *arg, int sync, char *exe, size_t exe_len, char ***envp, kb_err *err)
 {
     const struct exec_plan *x = arg;
 
-    return kb_ctr_finish_process(x->proc, x->caps, exe, exe_len, envp, err);
+    /* runc exec -t: a pty of the container's devpts, no /dev/console */
+    if (x->console && kb_ctr_console(sync, x->proc->console_rows, x->proc->console_cols, 0, err) < 0)
+        return -1;
+    return kb_ctr_finish_process(x->proc, x->caps, x->seccomp, exe, exe_len, envp, err);
 }
 
-int kb_container_exec(pid_t init_pid, const struct kb_process *proc, const struct kb_ctr_io *io,
-                      struct kb_ctr *c, kb_err *err)
+/* with no_new_privs, the filter right before the exec, as runc loads it */
+static int exec_last(const void *arg, kb_err *err)
 {
-    struct exec_plan x = { .init_pid = init_pid, .proc = proc };
+    const struct exec_plan *x = arg;
+
+    return x->proc->no_new_privileges ? kb_ctr_seccomp_load(x->seccomp, err) : 0;
+}
+
+int kb_container_exec(pid_t init_pid, const struct kb_seccomp *seccomp, const struct kb_process *proc,
+                      const struct kb_ctr_io *io, struct kb_ctr *c, kb_err *err)
+{
+    struct exec_plan x = { .init_pid = init_pid, .proc = proc, .console = io->console };
     struct kb_ctr_stages st = { .who = "the exec'd process", .io = io, .argv = proc->args,
-                                .enter = exec_enter, .setup = exec_setup, .arg = &x };
+                                .enter = exec_enter, .setup = exec_setup, .last = exec_last, .arg = &x };
     int r;
 
     c->pid = -1;
     c->sync_fd = -1;
+    c->console_fd = -1;
     for (size_t i = 0; i < KB_ARRAY_SIZE(x.ns); i++)
         x.ns[i] = -1;
     if (kb_ctr_caller_can_reap(st.who, err) < 0)
@@ -105,9 +119,13 @@ int kb_container_exec(pid_t init_pid, const struct kb_process *proc, const struc
         return kb_error(err, EINVAL, "process: args, env and cwd are required");
     if (kb_ctr_check_path("process.cwd", proc->cwd, err) < 0 || kb_ctr_caps_of(proc, x.caps, err) < 0)
         return -1;
-    r = open_namespaces(&x, err);
+    /* the container's profile applies to what is exec'd into it (runc) */
+    r = seccomp ? kb_ctr_seccomp_compile(seccomp, &x.seccomp, err) : 0;
+    if (r == 0)
+        r = open_namespaces(&x, err);
     if (r == 0)
         r = kb_ctr_spawn(&st, c, err);
+    kb_ctr_seccomp_free(x.seccomp);
     for (size_t i = 0; i < KB_ARRAY_SIZE(x.ns); i++)
         if (x.ns[i] >= 0)
             close(x.ns[i]);

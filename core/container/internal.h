@@ -24,6 +24,7 @@ struct kb_ctr_mount {
 
 struct kb_ctr_plan {
     const struct kb_spec *spec;
+    const char *id, *bundle;        /* for the hooks' state JSON */
     const char *rootfs;
     struct kb_ctr_io io;
     struct kb_ctr_mount *mounts;    /* spec->n_mounts of them */
@@ -31,6 +32,7 @@ struct kb_ctr_plan {
     int new_userns;                 /* a new user namespace: device nodes are bound, not made */
     unsigned long root_propagation; /* linux.rootfsPropagation as MS_* flags; 0: not given */
     uint64_t caps[KB_CAP_SETS];
+    void *seccomp;                  /* the compiled linux.seccomp; NULL: none */
 };
 
 /* --- create.c: the staged handshake, for an init and an exec alike */
@@ -45,8 +47,10 @@ struct kb_ctr_stages {
      * of pid's new user namespace; NULL: never asked */
     int (*map)(const void *arg, pid_t pid, kb_err *err);
     /* the process, after setsid and stdio: everything up to the exec; exe
-     * gets the program, *envp its environment */
-    int (*setup)(const void *arg, char *exe, size_t exe_len, char ***envp, kb_err *err);
+     * gets the program, *envp its environment; sync is its end of the channel */
+    int (*setup)(const void *arg, int sync, char *exe, size_t exe_len, char ***envp, kb_err *err);
+    /* the process, after "go", right before the exec (startContainer hooks); may be NULL */
+    int (*last)(const void *arg, kb_err *err);
     const void *arg;
 };
 
@@ -63,7 +67,7 @@ int kb_ctr_copy_up(int from, int to, kb_err *err);
 
 /* --- sync.c: the staged handshake's messages (create.c tells the stages) */
 enum kb_sync_type { KB_SYNC_PID = 1, KB_SYNC_SETUP, KB_SYNC_READY, KB_SYNC_GO, KB_SYNC_ERROR,
-                    KB_SYNC_USERMAP, KB_SYNC_MAPPED };
+                    KB_SYNC_USERMAP, KB_SYNC_MAPPED, KB_SYNC_CONSOLE };
 
 struct kb_sync_msg {
     uint32_t type;
@@ -72,12 +76,17 @@ struct kb_sync_msg {
     char msg[sizeof ((kb_err *)0)->msg];
 };
 
-/* The message's name, for errors: "pid", "setup", "ready", "go", "error", "usermap", "mapped". */
+/* The message's name, for errors: "pid", "setup", "ready", "go", "error", "usermap", "mapped",
+ * "console". */
 const char *kb_sync_name(uint32_t type);
 /* Send one message (e: the error of an "error", else NULL); -1 with errno. */
 int kb_sync_send(int fd, uint32_t type, pid_t pid, const kb_err *e);
-/* 1: a message, 0: every other end is closed, -1: error (errno; EPROTO: garbage). */
+/* "console" with the pty master pass_fd attached. */
+int kb_sync_send_fd(int fd, uint32_t type, int pass_fd);
+/* 1: a message, 0: every other end is closed, -1: error (errno; EPROTO: garbage).
+ * An fd that came with it goes to *passed (NULL: refused as garbage), else -1. */
 int kb_sync_recv(int fd, struct kb_sync_msg *m);
+int kb_sync_recv_fd(int fd, struct kb_sync_msg *m, int *passed);
 
 /* --- the caller's checks (plan.c) */
 int kb_ctr_plan_make(struct kb_ctr_plan *p, const struct kb_spec *spec, const char *rootfs,
@@ -99,6 +108,13 @@ int kb_ctr_write_id_maps(const struct kb_spec *spec, pid_t pid, kb_err *err);
 int kb_ctr_enter_pid_ns(const struct kb_spec *spec, kb_err *err);
 /* The init: join or create every other namespace, loopback up in a new network one. */
 int kb_ctr_enter_namespaces(const struct kb_spec *spec, kb_err *err);
+
+/* --- seccomp.c: linux.seccomp through libseccomp (a scmp_filter_ctx) */
+/* Compile s in the caller; *filter is set as soon as it exists: free it on error too. */
+int kb_ctr_seccomp_compile(const struct kb_seccomp *s, void **filter, kb_err *err);
+/* In the process: load it (NULL: nothing). Without no_new_privs it needs CAP_SYS_ADMIN. */
+int kb_ctr_seccomp_load(void *filter, kb_err *err);
+void kb_ctr_seccomp_free(void *filter);
 
 /* --- sysctl.c: linux.sysctl, each in a namespace of the container's own */
 int kb_ctr_check_sysctl(const struct kb_spec *spec, kb_err *err);
@@ -128,8 +144,12 @@ unsigned long kb_ctr_mount_locked_flags(int fd);
 
 /* --- devices.c */
 int kb_ctr_setup_dev(const struct kb_ctr_plan *p, int rootfd, kb_err *err);
-/* Bind the terminal on fd 0 over /dev/console. */
-int kb_ctr_setup_console(int rootfd, kb_err *err);
+
+/* --- console.c: terminal mode, in the container's own devpts */
+/* Open a pty from /dev/ptmx as the process sees it, make its slave fds 0-2 and the
+ * controlling terminal (sized rows x cols when given), bind it over /dev/console when
+ * bind_console, and send the master to the caller over sync. */
+int kb_ctr_console(int sync, unsigned rows, unsigned cols, int bind_console, kb_err *err);
 
 /* --- paths.c */
 int kb_ctr_readonly_paths(char *const *paths, int rootfd, kb_err *err);
@@ -168,10 +188,12 @@ int kb_ctr_set_rlimits(const struct kb_process *proc, kb_err *err);
 int kb_ctr_set_oom_score_adj(int adj, kb_err *err);
 int kb_ctr_set_no_new_privs(kb_err *err);
 /* The last steps before the exec, in runc's order: umask, rlimits,
- * noNewPrivileges, env, capabilities, cwd, user; then the program's path
- * (exe) as the user finds it. Shared by an init and an exec'd process. */
-int kb_ctr_finish_process(const struct kb_process *proc, const uint64_t caps[KB_CAP_SETS], char *exe,
-                          size_t exe_len, char ***envp, kb_err *err);
+ * noNewPrivileges, seccomp (without noNewPrivileges: while the caps allow it),
+ * env, capabilities, cwd, user; then the program's path (exe) as the user
+ * finds it. Shared by an init and an exec'd process. With noNewPrivileges
+ * the filter is loaded by the caller of this, right before the exec. */
+int kb_ctr_finish_process(const struct kb_process *proc, const uint64_t caps[KB_CAP_SETS], void *seccomp,
+                          char *exe, size_t exe_len, char ***envp, kb_err *err);
 /* The value of env entry name, or NULL. */
 const char *kb_env_get(char *const *env, const char *name);
 /* process.env plus HOME from the container's /etc/passwd when it has none, as runc does. */

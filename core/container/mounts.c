@@ -55,6 +55,10 @@ int kb_ctr_prepare_root(const char *rootfs, unsigned long propagation, int *root
      * mounts come and go, never send ours back */
     unsigned long flag = propagation ? propagation : MS_SLAVE | MS_REC;
 
+    /* an unbindable / could not be bound onto itself: private until after pivot_root */
+    if (flag & MS_UNBINDABLE)
+        flag = MS_PRIVATE | (flag & MS_REC);
+
     if (mount(NULL, "/", NULL, flag, NULL) < 0)
         return kb_error_errno(err, "linux.rootfsPropagation: set it on /");
     /* Where the rootfs mount may still be shared (a flag that was not
@@ -69,13 +73,6 @@ int kb_ctr_prepare_root(const char *rootfs, unsigned long propagation, int *root
     if (*rootfd < 0)
         return kb_error_errno(err, "open the rootfs %s", rootfs);
     return 0;
-}
-
-static unsigned long kb_ctr_mount_locked_flags_at(const char *path)
-{
-    _cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
-
-    return fd < 0 ? 0 : kb_ctr_mount_locked_flags(fd);
 }
 
 unsigned long kb_ctr_mount_locked_flags(int fd)
@@ -212,8 +209,10 @@ static int mount_finish(const struct kb_ctr_mount *cm, int rootfd, mode_t old_mo
 
 /* A user namespace without a cgroup namespace of its own may not mount
  * cgroup2; runc binds the process's own cgroup directory instead. */
-static int cgroup_bind(const struct kb_ctr_mount *cm, const char *at, kb_err *err)
+static int cgroup_bind(const struct kb_ctr_mount *cm, int rootfd, const char *at, kb_err *err)
 {
+    _cleanup_close_ int fd = -1;
+    char top[KB_FDPATH_MAX];
     char src[PATH_MAX] = "/sys/fs/cgroup";
     _cleanup_free_ char *text = NULL;
     char *line;
@@ -233,7 +232,12 @@ static int cgroup_bind(const struct kb_ctr_mount *cm, const char *at, kb_err *er
     }
     if (mount(src, at, NULL, MS_BIND | MS_REC, NULL) < 0)
         return kb_error_errno(err, "mount cgroup2 on %s: bind %s in a user namespace", cm->m->destination, src);
-    if (mount(NULL, at, NULL, (cm->opts.flags & ~(unsigned long)MS_REC) | kb_ctr_mount_locked_flags_at(at) |
+    /* the bind, not the directory under it that `at` names */
+    fd = kb_ctr_open_in(rootfd, cm->m->destination, 0);
+    if (fd < 0)
+        return kb_error_errno(err, "mount cgroup2 on %s: reopen it", cm->m->destination);
+    kb_ctr_fdpath(top, fd);
+    if (mount(NULL, top, NULL, (cm->opts.flags & ~(unsigned long)MS_REC) | kb_ctr_mount_locked_flags(fd) |
               MS_BIND | MS_REMOUNT, NULL) < 0)
         return kb_error_errno(err, "mount cgroup2 on %s: remount the bind of %s", cm->m->destination, src);
     return 0;
@@ -265,7 +269,7 @@ static int mount_one(const struct kb_ctr_mount *cm, int rootfd, kb_err *err)
     }
     if (mount(source, kb_ctr_fdpath(at, fd), cm->fstype, flags, cm->opts.data) < 0) {
         if (cm->kind == KB_MNT_CGROUP && (errno == EPERM || errno == EBUSY))
-            return cgroup_bind(cm, at, err);
+            return cgroup_bind(cm, rootfd, at, err);
         return kb_error_errno(err, "mount %s on %s", cm->kind == KB_MNT_BIND ? source : cm->fstype,
                               m->destination);
     }

@@ -156,6 +156,8 @@ int kb_ctr_plan_make(struct kb_ctr_plan *p, const struct kb_spec *spec, const ch
         const struct kb_namespace *user = kb_spec_namespace(spec, KB_NS_USER);
         p->new_userns = user && !user->path;
     }
+    if (spec->seccomp && kb_ctr_seccomp_compile(spec->seccomp, &p->seccomp, err) < 0)
+        return -1;
     if (spec->rootfs_propagation && spec->rootfs_propagation[0]) {
         char *opt[] = { spec->rootfs_propagation, NULL };
         struct kb_mount_opts o;
@@ -177,4 +179,6 @@ void kb_ctr_plan_free(struct kb_ctr_plan *p)
         kb_mount_opts_free(&p->mounts[i].opts);
     free(p->mounts);
     p->mounts = NULL;
+    kb_ctr_seccomp_free(p->seccomp);
+    p->seccomp = NULL;
 }

@@ -132,14 +132,17 @@ int kb_ctr_lookup(const char *file, const char *path_env, char *out, size_t len,
     return kb_error(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
 }
 
-int kb_ctr_finish_process(const struct kb_process *proc, const uint64_t caps[KB_CAP_SETS], char *exe,
-                          size_t exe_len, char ***envp, kb_err *err)
+int kb_ctr_finish_process(const struct kb_process *proc, const uint64_t caps[KB_CAP_SETS], void *seccomp,
+                          char *exe, size_t exe_len, char ***envp, kb_err *err)
 {
     int chdir_later = 0;
 
     umask(proc->has_umask ? proc->umask : 022);
     if (kb_ctr_set_rlimits(proc, err) < 0 ||
         (proc->no_new_privileges && kb_ctr_set_no_new_privs(err) < 0))
+        return -1;
+    /* without no_new_privs, loading a filter takes CAP_SYS_ADMIN: now, while we have it */
+    if (!proc->no_new_privileges && kb_ctr_seccomp_load(seccomp, err) < 0)
         return -1;
     *envp = kb_ctr_make_env(proc, err);
     if (!*envp)

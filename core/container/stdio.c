@@ -72,9 +72,10 @@ int kb_ctr_setup_stdio(const struct kb_ctr_io *io, int *sync, kb_err *err)
     int want[3] = { io->in, io->out, io->err }, high[4];
     _cleanup_close_ int null = -1;
 
-    if (io->pty_slave >= 0) {
-        want[0] = want[1] = want[2] = io->pty_slave;
-    } else if (want[0] < 0 || want[1] < 0 || want[2] < 0) {
+    /* terminal mode: /dev/null until the pty of the container exists (console.c) */
+    if (io->console)
+        want[0] = want[1] = want[2] = -1;
+    if (want[0] < 0 || want[1] < 0 || want[2] < 0) {
         null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null < 0)
             return kb_error_errno(err, "open /dev/null");
@@ -97,7 +98,5 @@ int kb_ctr_setup_stdio(const struct kb_ctr_io *io, int *sync, kb_err *err)
     if (close_from(4, err) < 0)
         return -1;
     null = -1; /* closed above */
-    if (io->pty_slave >= 0 && ioctl(0, TIOCSCTTY, 0) < 0)
-        return kb_error_errno(err, "make the terminal the controlling one");
     return 0;
 }

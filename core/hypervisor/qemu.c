@@ -271,6 +271,11 @@ int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *er
                                       cfg->machine == KB_MACHINE_Q35 ? "vhost-vsock-pci"
                                                                      : "vhost-vsock-device",
                                       cfg->vsock_cid, cfg->vsock_fd);
+    /* Without a source of entropy the guest's CRNG is not ready when the
+     * container starts: getrandom() blocks, or fails with GRND_NONBLOCK,
+     * where it would not under runc. The host's urandom feeds virtio-rng. */
+    r |= opt(&a, "-object", "rng-random,id=rng0,filename=/dev/urandom");
+    r |= opt(&a, "-device", "%s,rng=rng0", cfg->machine == KB_MACHINE_Q35 ? "virtio-rng-pci" : "virtio-rng-device");
     for (unsigned i = 0; i < KB_VM_MAX_SHARES; i++) {
         const struct kb_vm_share *sh = &cfg->shares[i];
         _cleanup_free_ char *path = sh->path ? double_commas(sh->path) : NULL;

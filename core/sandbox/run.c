@@ -89,7 +89,8 @@ static int send_resize(struct kb_relay *r, kb_err *err)
     struct kb_msg m = { .kind = KB_KIND_RESIZE };
     unsigned rows, cols;
 
-    if (r->io->tty < 0 || kb_tty_size(r->io->tty, &rows, &cols) < 0)
+    /* a terminal without a size (a pty nobody sized) keeps process.consoleSize */
+    if (r->io->tty < 0 || kb_tty_size(r->io->tty, &rows, &cols) < 0 || (!rows && !cols))
         return 0;
     m.u.resize = (struct kb_msg_resize){ .container_id = (char *)r->id, .exec_id = "",
                                          .rows = rows, .cols = cols };
@@ -299,20 +300,6 @@ void kb_relay_fini(struct kb_relay *r)
     kb_istream_fini(&r->err);
     kb_ostream_fini(&r->in);
     kb_exec_fini_all(r);
-}
-
-int kb_run_container(struct kb_sandbox *sb, const char *id, const char *config, size_t config_len,
-                     const struct kb_run_io *io, int *status, kb_err *err)
-{
-    struct kb_relay r;
-    int ret = kb_relay_create(&r, sb, id, config, config_len, io, err);
-
-    if (ret == 0)
-        ret = kb_relay_start(&r, err);
-    if (ret == 0)
-        ret = kb_relay_wait(&r, NULL, status, err);
-    kb_relay_fini(&r);
-    return ret;
 }
 
 int kb_relay_pause(struct kb_relay *r, int pause, kb_err *err)

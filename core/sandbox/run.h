@@ -83,9 +83,5 @@ int kb_relay_exec(struct kb_relay *r, const struct kb_msg_exec *x, int fds[3], i
 /* Release the relay (always, after kb_relay_create). */
 void kb_relay_fini(struct kb_relay *r);
 
-/* Create and start container id from config.json text; on success *status
- * is its exit status as a shell reports it (128+N when killed by N). */
-int kb_run_container(struct kb_sandbox *sb, const char *id, const char *config, size_t config_len,
-                     const struct kb_run_io *io, int *status, kb_err *err);
 
 #endif

@@ -11,7 +11,7 @@ for name in containerd-shim-kata-v2 kata-runtime kata-agent kata-image; do
     [ "$(readlink "$link")" = ../katabox ] && ok "build/bin/$name links to ../katabox" \
         || not_ok "build/bin/$name links to ../katabox"
     expect "$name --version reports katabox and its parts" 0 "katabox $(cat "$top/VERSION")" "$link" --version
-    for part in commit: musl: BearSSL: libarchive: zlib: yajl: "guest kernel:"; do
+    for part in commit: musl: BearSSL: libarchive: zlib: yajl: libseccomp: "guest kernel:"; do
         [[ $out == *"$part"* ]] || { not_ok "$name --version names $part"; continue 2; }
     done
     ok "$name --version names commit, musl, BearSSL, libarchive, zlib, yajl, guest kernel"

@@ -20,11 +20,13 @@ if command -v runc >/dev/null; then
 else
     skip "runc is not installed"
 fi
-# features: runc's shape; only what katabox does (no hooks, no seccomp yet)
-if f=$("$top/build/bin/kata-runtime" features) && jq -e '.ociVersionMax and (.hooks == []) and (.linux.seccomp.enabled == false)' <<<"$f" >/dev/null; then
-    ok "features is runc-shaped JSON that claims no hooks or seccomp"
+# features: runc's shape; only what katabox does (every hook, seccomp without notify, no LSM)
+if f=$("$top/build/bin/kata-runtime" features) && jq -e '.ociVersionMax and (.hooks | length == 6) and
+        .linux.seccomp.enabled and (.linux.seccomp.actions | index("SCMP_ACT_NOTIFY") | not) and
+        (.linux.apparmor.enabled == false)' <<<"$f" >/dev/null; then
+    ok "features is runc-shaped JSON: every hook, seccomp without notify, no LSM"
 else
-    not_ok "features is runc-shaped JSON that claims no hooks or seccomp"
+    not_ok "features is runc-shaped JSON: every hook, seccomp without notify, no LSM"
 fi
 if command -v runc >/dev/null; then
     extra=$(comm -13 <(runc features | jq -r '.mountOptions[]' | sort) <(jq -r '.mountOptions[]' <<<"$f" | sort))

@@ -20,6 +20,14 @@ static const char *value_of(const struct kb_argv *a, const char *flag)
     return "";
 }
 
+static int has_prefix(const struct kb_argv *a, const char *prefix)
+{
+    for (unsigned i = 0; i < a->n; i++)
+        if (strncmp(a->v[i], prefix, strlen(prefix)) == 0)
+            return 1;
+    return 0;
+}
+
 static int has(const struct kb_argv *a, const char *arg)
 {
     for (unsigned i = 0; i < a->n; i++)
@@ -113,8 +121,11 @@ int main(void)
     cfg.vsock_cid = 1234;
     cfg.vsock_fd = 7;
     ok(kb_qemu_argv(&cfg, &a, &err) == 0 &&
-           has_pair(&a, "-device", "vhost-vsock-pci,guest-cid=1234,vhostfd=7") && !has(&a, "-object"),
-       "q35: vhost-vsock-pci with the CID and the inherited fd, private memory");
+           has_pair(&a, "-device", "vhost-vsock-pci,guest-cid=1234,vhostfd=7") &&
+           !has_prefix(&a, "memory-backend") &&
+           has_pair(&a, "-object", "rng-random,id=rng0,filename=/dev/urandom") &&
+           has_pair(&a, "-device", "virtio-rng-pci,rng=rng0"),
+       "q35: vhost-vsock-pci with the CID and the inherited fd, private memory; an entropy source");
     kb_argv_free(&a);
     cfg.vsock_cid = 2;
     ok(kb_qemu_argv(&cfg, &a, &err) < 0 && strstr(err.msg, "CID above 2"), "CID 2 (the host) refused");

@@ -16,7 +16,7 @@ int main(void)
     fclose(f);
     ok(strncmp(buf, "katabox ", 8) == 0, "report starts with katabox");
     ok(strstr(buf, "\nmusl: ") && strstr(buf, "\nBearSSL: ") && strstr(buf, "\nlibarchive: libarchive 3.") &&
-           strstr(buf, "\nzlib: 1.") && strstr(buf, "\nyajl: 2.") && strstr(buf, "\nguest kernel: ") && strstr(buf, "\ncommit: "),
+           strstr(buf, "\nzlib: 1.") && strstr(buf, "\nyajl: 2.") && strstr(buf, "\nlibseccomp: ") && strstr(buf, "\nguest kernel: ") && strstr(buf, "\ncommit: "),
        "report names musl, BearSSL, libarchive, zlib, guest kernel and commit");
     free(buf);
     return tap_done();
