@@ -204,6 +204,8 @@ int agent_cgroup_apply(struct agent_ctr *c, const struct kb_resources *r, kb_err
             !(err->errnum == ENOENT && (strcmp(v, "0") == 0 || strcmp(v, "max") == 0)))
             return -1;
     }
+    if (kb_ctr_devices_cgroup(c->cgroup, r, err) < 0)
+        return -1;
     if (r->has_cpu_shares && r->cpu_shares) {
         /* runc's mapping of shares 2..262144 onto weights 1..10000 */
         snprintf(v, sizeof v, "%llu", 1 + ((unsigned long long)(r->cpu_shares - 2) * 9999) / 262142);

@@ -50,6 +50,9 @@ void kb_container_release(struct kb_ctr *c);
  * profile (NULL: none), waiting for start like create. */
 int kb_container_exec(pid_t init_pid, const struct kb_seccomp *seccomp, const struct kb_process *proc,
                       const struct kb_ctr_io *io, struct kb_ctr *c, kb_err *err);
+/* linux.resources.devices as a BPF device filter on the cgroup v2 directory cgroup, with
+ * runc's always-allowed devices; nothing when r has no device rule. */
+int kb_ctr_devices_cgroup(const char *cgroup, const struct kb_resources *r, kb_err *err);
 /* The name of capability number cap ("CAP_CHOWN"), NULL past the last one known. */
 const char *kb_cap_name(int cap);
 /* The number of a "CAP_..." name, or -1. */

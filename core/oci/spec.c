@@ -260,6 +260,57 @@ static int parse_namespaces(yajl_val v, struct kb_spec *spec, kb_err *err)
     return 0;
 }
 
+static int parse_dev_rules(yajl_val v, struct kb_resources *r, kb_err *err)
+{
+    char path[80];
+    size_t len;
+
+    if (kb_json_array_alloc(v, "linux.resources.devices", KB_SPEC_MAX_LIST, sizeof *r->devices,
+                            (void **)&r->devices, &len, err) < 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        yajl_val e = v->u.array.values[i];
+        struct kb_dev_rule *d = &r->devices[i];
+        _cleanup_free_ char *type = NULL, *access = NULL;
+        yajl_val maj, min;
+
+        r->n_devices = i + 1;
+        if (!YAJL_IS_OBJECT(e))
+            return kb_error(err, EINVAL, "linux.resources.devices[%zu]: expected an object", i);
+        snprintf(path, sizeof path, "linux.resources.devices[%zu].allow", i);
+        if (kb_json_bool(kb_json_member(e, "allow"), path, 1, &d->allow, err) < 0)
+            return -1;
+        snprintf(path, sizeof path, "linux.resources.devices[%zu].type", i);
+        if (kb_json_string(kb_json_member(e, "type"), path, 0, &type, err) < 0)
+            return -1;
+        if (type && (strlen(type) != 1 || !strchr("abc", type[0])))
+            return kb_error(err, EINVAL, "%s: '%s' is not a, b or c", path, type);
+        d->type = type ? type[0] : 'a';
+        d->major = d->minor = -1;
+        maj = kb_json_member(e, "major");
+        min = kb_json_member(e, "minor");
+        snprintf(path, sizeof path, "linux.resources.devices[%zu].major", i);
+        if (maj && !YAJL_IS_NULL(maj) && kb_json_i64(maj, path, 1, &d->major, err) < 0)
+            return -1;
+        snprintf(path, sizeof path, "linux.resources.devices[%zu].minor", i);
+        if (min && !YAJL_IS_NULL(min) && kb_json_i64(min, path, 1, &d->minor, err) < 0)
+            return -1;
+        if (d->major < -1 || d->major > 4095 || d->minor < -1 || d->minor > 1048575)
+            return kb_error(err, EINVAL, "linux.resources.devices[%zu]: %lld:%lld is not a device number", i,
+                            (long long)d->major, (long long)d->minor);
+        snprintf(path, sizeof path, "linux.resources.devices[%zu].access", i);
+        if (kb_json_string(kb_json_member(e, "access"), path, 0, &access, err) < 0)
+            return -1;
+        d->access = access ? 0 : KB_DEV_READ | KB_DEV_WRITE | KB_DEV_MKNOD;
+        for (const char *c = access; c && *c; c++) {
+            if (*c != 'r' && *c != 'w' && *c != 'm')
+                return kb_error(err, EINVAL, "%s: '%s' is not made of r, w and m", path, access);
+            d->access |= *c == 'r' ? KB_DEV_READ : *c == 'w' ? KB_DEV_WRITE : KB_DEV_MKNOD;
+        }
+    }
+    return 0;
+}
+
 static int parse_resources(yajl_val v, struct kb_resources *r, kb_err *err)
 {
     yajl_val mem, cpu, pids;
@@ -285,7 +336,8 @@ static int parse_resources(yajl_val v, struct kb_resources *r, kb_err *err)
                     err) < 0 ||
         kb_json_u64(kb_json_member(cpu, "shares"), "linux.resources.cpu.shares", 0, &r->cpu_shares,
                     err) < 0 ||
-        kb_json_string(kb_json_member(cpu, "mems"), "linux.resources.cpu.mems", 0, &r->mems, err) < 0)
+        kb_json_string(kb_json_member(cpu, "mems"), "linux.resources.cpu.mems", 0, &r->mems, err) < 0 ||
+        parse_dev_rules(kb_json_member(v, "devices"), r, err) < 0)
         return -1;
     r->has_memory_reservation = kb_json_member(mem, "reservation") != NULL;
     r->has_memory_swap = kb_json_member(mem, "swap") != NULL;
@@ -579,6 +631,7 @@ void kb_resources_free(struct kb_resources *r)
 {
     free(r->cpus);
     free(r->mems);
+    free(r->devices);
     memset(r, 0, sizeof *r);
 }
 

@@ -71,6 +71,15 @@ struct kb_device {
 struct kb_seccomp;  /* linux.seccomp: core/oci/seccomp.h */
 struct kb_hooks;    /* hooks: core/oci/hooks.h */
 
+/* linux.resources.devices entries: the device cgroup's rules, in order */
+struct kb_dev_rule {
+    int allow;
+    char type;              /* 'a' (all), 'b' or 'c' */
+    int64_t major, minor;   /* -1: any */
+    unsigned access;        /* KB_DEV_READ | KB_DEV_WRITE | KB_DEV_MKNOD */
+};
+enum { KB_DEV_MKNOD = 1, KB_DEV_READ = 2, KB_DEV_WRITE = 4 }; /* the kernel's BPF_DEVCG_ACC_* */
+
 struct kb_resources {
     int64_t memory_limit;   /* bytes; 0: none */
     int64_t cpu_quota;      /* us per period; 0: none */
@@ -84,6 +93,8 @@ struct kb_resources {
     /* which of them the document set (for update: the others stay as they are) */
     int has_memory_limit, has_cpu_quota, has_cpu_period, has_pids_limit;
     int has_memory_reservation, has_memory_swap, has_cpu_shares;
+    struct kb_dev_rule *devices;
+    size_t n_devices;       /* 0: no rule, no filter */
 };
 
 struct kb_spec {

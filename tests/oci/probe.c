@@ -674,6 +674,27 @@ static void syscalls(void)
     }
 }
 
+/* What the device cgroup lets through: open, not read or written. */
+static void dev_opens(void)
+{
+    static const struct { const char *path; int flags; } devs[] = {
+        { "/dev/null", O_RDWR }, { "/dev/zero", O_RDONLY }, { "/dev/full", O_WRONLY },
+        { "/dev/kmsg", O_WRONLY }, { "/dev/fuse", O_RDWR },
+    };
+
+    for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
+        char key[64];
+        int fd = open(devs[i].path, devs[i].flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        snprintf(key, sizeof key, "devopen.%s", devs[i].path);
+        if (fd < 0) {
+            fact_err(key, errno);
+            continue;
+        }
+        close(fd);
+        fact(key, "ok");
+    }
+}
+
 static void cat_files(void)
 {
     const char *list = getenv("PROBE_CAT");
@@ -711,6 +732,7 @@ int main(int argc, char **argv, char **envp)
     cgroup();
     machine();
     syscalls();
+    dev_opens();
     cat_files();
     qsort(lines, n_lines, sizeof *lines, cmp_str);
     for (size_t i = 0; i < n_lines; i++)

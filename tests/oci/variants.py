@@ -221,6 +221,14 @@ VARIANTS = [
              {"path": "/dev/loop-probe", "type": "b", "major": 7, "minor": 0, "fileMode": 0o640,
               "uid": 1000, "gid": 2000},
              {"path": "/dev/sub/fifo", "type": "p", "fileMode": 0o600}]) or c),
+    dict(name="devices-cgroup", what="linux.resources.devices: deny all (runc's default), a node not allowed",
+         patch=lambda c, b: c["linux"].update(devices=[
+             {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o666}]) or c),
+    dict(name="devices-cgroup-allow", what="linux.resources.devices: a node allowed for writing only",
+         patch=lambda c, b: c["linux"].update(devices=[
+             {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o666}]) or
+         c["linux"]["resources"]["devices"].append({"allow": True, "type": "c", "major": 1, "minor": 11,
+                                                    "access": "w"}) or c),
     # --- namespaces
     dict(name="no-pid-ns", what="namespaces: no pid namespace",
          patch=lambda c, b: drop_ns(c, "pid")),
