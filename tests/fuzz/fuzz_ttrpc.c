@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../../core/shim/task_pb.h"
 #include "../../core/ttrpc/ttrpc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -33,6 +34,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kb_pb_free(&kb_ttrpc_request_pb, &req);
     kb_pb_decode(&kb_ttrpc_response_pb, data, size, &resp, &err);
     kb_pb_free(&kb_ttrpc_response_pb, &resp);
+    /* the task service's requests, as a shim decodes their payloads */
+    {
+        static const struct kb_pb_msg *const task[] = {
+            &kb_pb_create_req_msg, &kb_pb_exec_req_msg, &kb_pb_update_req_msg, &kb_pb_kill_req_msg,
+            &kb_pb_resize_req_msg, &kb_pb_close_io_req_msg, &kb_pb_forward_req_msg, &kb_pb_state_resp_msg,
+        };
+        union {
+            struct kb_pb_create_req a;
+            struct kb_pb_exec_req b;
+            struct kb_pb_update_req c;
+            struct kb_pb_forward_req d;
+            struct kb_pb_state_resp e;
+        } u;
+        for (size_t i = 0; i < sizeof task / sizeof task[0]; i++) {
+            kb_pb_decode(task[i], data, size, &u, &err);
+            kb_pb_free(task[i], &u);
+        }
+    }
     kb_buf_free(&out);
     return 0;
 }
