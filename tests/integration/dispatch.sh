@@ -23,8 +23,9 @@ expect "kata-runtime: unknown command is a usage error" 2 "unknown command 'frob
     "$top/build/bin/kata-runtime" frobnicate
 expect "kata-runtime: runc verbs not yet here say so" 1 "'checkpoint' is not implemented yet" \
     "$top/build/bin/kata-runtime" checkpoint
-expect "containerd-shim-kata-v2 is the shim" 1 "containerd-shim-kata-v2: the shim v2 task service" \
-    "$top/build/bin/containerd-shim-kata-v2" -namespace default -id x start
+expect "containerd-shim-kata-v2 is the shim: flags, then start or delete" 1 \
+    "containerd-shim-kata-v2: no command (start or delete)" \
+    "$top/build/bin/containerd-shim-kata-v2" -namespace default -id x
 expect "containerd-shim-kata-v2 -v prints the version" 0 "katabox " \
     "$top/build/bin/containerd-shim-kata-v2" -v
 expect "kata-agent is the agent, and refuses to run outside a VM" 1 "runs only as PID 1" \

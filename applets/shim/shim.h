@@ -1,0 +1,53 @@
+/* containerd-shim-kata-v2: containerd's runtime v2 shim. `start` binds the
+ * task's socket and forks the daemon (start.c); the daemon serves the task
+ * service over ttrpc (server.c) and runs each task's VM through a sandbox
+ * keeper, as `kata-runtime create` does (task.c); events go to containerd
+ * through its publish binary (events.c). Facts about the protocol:
+ * ../shared/reference/containerd-shim-v2.md. */
+#ifndef KB_SHIM_H
+#define KB_SHIM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../../core/err.h"
+#include "../../core/proto/tlv.h"
+
+#define SHIM_APPLET "containerd-shim-kata-v2"
+/* where the keepers of this shim's tasks keep their state dirs */
+#define SHIM_STATE_ROOT "/run/katabox/shim"
+
+struct shim_flags {
+    const char *namespace, *address, *publish_binary, *id, *bundle;
+    const char *socket_path;    /* the daemon's: removed when it exits cleanly */
+    int debug;
+};
+
+/* --- start.c */
+int shim_start(const struct shim_flags *f, kb_err *err);
+int shim_delete(const struct shim_flags *f, kb_err *err);
+
+/* --- server.c: the daemon's loop, on the listening socket lfd */
+int shim_serve(const struct shim_flags *f, int lfd);
+
+/* --- events.c: publish one event (payload: the event message's bytes) */
+void shim_publish(const struct shim_flags *f, const char *topic, const char *type_url, const struct kb_buf *payload);
+
+/* --- task.c */
+struct shim_task;
+struct shim_call {              /* one ttrpc request being answered */
+    int conn;                   /* the connection's fd */
+    uint32_t stream;
+};
+/* Run method on payload; *reply gets the reply's bytes; returns a ttrpc status code
+ * (0: reply is the answer; -1: answered later, as Wait is), err the message. */
+int shim_task_call(struct shim_task **t, const struct shim_flags *f, const char *method, const uint8_t *payload,
+                   size_t len, const struct shim_call *call, struct kb_buf *reply, kb_err *err);
+/* A child exited: if it is the task's keeper, record it and answer the waiters. */
+void shim_task_reaped(struct shim_task *t, const struct shim_flags *f, pid_t pid, int status);
+/* Whether the daemon may exit: no task, or a deleted one. */
+int shim_task_gone(const struct shim_task *t);
+/* Send a ttrpc response frame on a connection. */
+void shim_respond(const struct shim_call *call, uint32_t code, const char *message, const struct kb_buf *reply);
+
+#endif
