@@ -139,9 +139,16 @@ static int start_keeper(struct shim_task *t, const struct shim_flags *f, kb_err 
                                       .boot_timeout_ms = 60000, .version = kb_version(), .abort_fd = -1 };
     ko.config = guest;
     ko.config_len = glen;
-    if (open_stdio(t, fds, err) < 0 || pipe2(ready, O_CLOEXEC) < 0) {
+    if (open_stdio(t, fds, err) < 0) {
         kb_spec_free(&spec);
-        return err->msg[0] ? -1 : kb_error_errno(err, "pipe");
+        return -1;
+    }
+    if (pipe2(ready, O_CLOEXEC) < 0) {
+        kb_error_errno(err, "pipe");
+        for (int i = 0; i < 3; i++)
+            close(fds[i]);
+        kb_spec_free(&spec);
+        return -1;
     }
     ko.ready_fd = ready[1];
     pid = fork();
@@ -265,6 +272,63 @@ static int wait_reply(const struct shim_task *t, struct kb_buf *reply, kb_err *e
     return kb_pb_encode(&kb_pb_wait_resp_msg, &w, reply, err) < 0 ? KB_TTRPC_INTERNAL : 0;
 }
 
+/* Pause, Resume, Pids: requests that carry the task's id alone (field 1, as id_req's). */
+static int by_id(struct shim_task *t, const struct shim_flags *f, const char *method, const uint8_t *p, size_t len,
+                 struct kb_buf *reply, kb_err *err)
+{
+    struct kb_pb_id_req r;
+    struct kb_pb_ev_container ev;
+    int code;
+
+    if (kb_pb_decode(&kb_pb_id_req_msg, p, len, &r, err) < 0) {
+        kb_pb_free(&kb_pb_id_req_msg, &r);
+        return KB_TTRPC_INVALID_ARGUMENT;
+    }
+    code = find(t, r.id, NULL, err);
+    kb_pb_free(&kb_pb_id_req_msg, &r);
+    if (code)
+        return code;
+    ev.container_id = t->id;
+    if (!strcmp(method, "Pids")) {
+        char pids[4096];
+        struct kb_pb_process_info info[256];
+        struct kb_pb_pids_resp resp = { .processes = info };
+        char *s = pids;
+        if (t->status == KB_TASK_STOPPED)
+            pids[0] = '\0';
+        else if (kb_keeper_ask(t->dir, "ps", NULL, 0, pids, sizeof pids, err) < 0)
+            return KB_TTRPC_INTERNAL;
+        /* the guest's pids: the processes live there */
+        while (resp.n_processes < 256) {
+            char *end;
+            unsigned long v = strtoul(s, &end, 10);
+            if (end == s)
+                break;
+            info[resp.n_processes++] = (struct kb_pb_process_info){ .pid = (uint32_t)v };
+            s = end;
+        }
+        return kb_pb_encode(&kb_pb_pids_resp_msg, &resp, reply, err) < 0 ? KB_TTRPC_INTERNAL : 0;
+    }
+    if (!strcmp(method, "Pause")) {
+        if (t->status != KB_TASK_RUNNING)
+            return kb_error(err, EINVAL, "task %s is not running: failed precondition", t->id),
+                   KB_TTRPC_FAILED_PRECONDITION;
+        if (kb_keeper_request(t->dir, "pause", err) < 0)
+            return KB_TTRPC_INTERNAL;
+        t->status = KB_TASK_PAUSED;
+        publish(f, "/tasks/paused", "containerd.events.TaskPaused", &kb_pb_ev_container_msg, &ev);
+        return 0;
+    }
+    if (t->status != KB_TASK_PAUSED)
+        return kb_error(err, EINVAL, "task %s is not paused: failed precondition", t->id),
+               KB_TTRPC_FAILED_PRECONDITION;
+    if (kb_keeper_request(t->dir, "resume", err) < 0)
+        return KB_TTRPC_INTERNAL;
+    t->status = KB_TASK_RUNNING;
+    publish(f, "/tasks/resumed", "containerd.events.TaskResumed", &kb_pb_ev_container_msg, &ev);
+    return 0;
+}
+
 int shim_task_call(struct shim_task **tp, const struct shim_flags *f, const char *method, const uint8_t *p,
                    size_t len, const struct shim_call *call, struct kb_buf *reply, kb_err *err)
 {
@@ -312,6 +376,8 @@ int shim_task_call(struct shim_task **tp, const struct shim_flags *f, const char
         kb_pb_free(&kb_pb_kill_req_msg, &k);
         return code;
     }
+    if (!strcmp(method, "Pause") || !strcmp(method, "Resume") || !strcmp(method, "Pids"))
+        return by_id(t, f, method, p, len, reply, err);
     /* the rest name a process by id and exec_id */
     if (strcmp(method, "Start") && strcmp(method, "State") && strcmp(method, "Wait") && strcmp(method, "Delete")) {
         kb_error(err, ENOTSUP, "%s is not supported by katabox's shim yet: not implemented", method);

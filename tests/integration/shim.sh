@@ -59,6 +59,15 @@ expect "ctr run -d" 0 "" c run -d --runtime io.containerd.kata.v2 docker.io/kata
 for _ in $(seq 100); do [[ $(c task ls 2>/dev/null) == *"t4"*RUNNING* ]] && break; sleep 0.1; done
 run c task ls
 [[ $out == *t4*RUNNING* ]] && ok "task ls: RUNNING" || { not_ok "task ls: $out"; }
+run c task ps t4
+[ "$rc" = 0 ] && [ "$(printf '%s\n' "$out" | tail -n +2 | wc -l)" -ge 1 ] && ok "ctr task ps lists the guest's processes" ||
+    { not_ok "ctr task ps"; printf '%s\n' "$out" | sed 's/^/#   | /'; }
+expect "ctr task pause" 0 "" c task pause t4
+run c task ls
+[[ $out == *t4*PAUSED* ]] && ok "task ls: PAUSED" || not_ok "task ls after pause: $out"
+expect "ctr task resume" 0 "" c task resume t4
+run c task ls
+[[ $out == *t4*RUNNING* ]] && ok "task ls: RUNNING again" || not_ok "task ls after resume: $out"
 expect "ctr task kill" 0 "" c task kill -s SIGKILL t4
 for _ in $(seq 100); do [[ $(c task ls 2>/dev/null) == *"t4"*STOPPED* ]] && break; sleep 0.1; done
 run c task ls
