@@ -47,6 +47,10 @@ static const struct { int e; const char *name; } errnames[] = {
     { ENOSYS, "ENOSYS" }, { ENOTSUP, "ENOTSUP" }, { ELOOP, "ELOOP" },   { ENAMETOOLONG, "ENAMETOOLONG" },
     { EAFNOSUPPORT, "EAFNOSUPPORT" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" }, { ENOKEY, "ENOKEY" },
     { EOPNOTSUPP == ENOTSUP ? -1 : EOPNOTSUPP, "EOPNOTSUPP" }, { ENOTCONN, "ENOTCONN" },
+    { ENOEXEC, "ENOEXEC" }, { ENOTBLK, "ENOTBLK" }, { ETXTBSY, "ETXTBSY" }, { ESPIPE, "ESPIPE" },
+    { EPIPE, "EPIPE" },     { ENOTEMPTY, "ENOTEMPTY" }, { ENODATA, "ENODATA" }, { EOVERFLOW, "EOVERFLOW" },
+    { ENOTSOCK, "ENOTSOCK" }, { EKEYREVOKED, "EKEYREVOKED" }, { EKEYEXPIRED, "EKEYEXPIRED" },
+    { EKEYREJECTED, "EKEYREJECTED" }, { ENOMEDIUM, "ENOMEDIUM" }, { ETIMEDOUT, "ETIMEDOUT" },
 };
 
 static const char *errname(int e)
@@ -60,23 +64,33 @@ static const char *errname(int e)
     return buf;
 }
 
-/* One fact; the value is escaped so that a line is always one line. */
+/* Newline as "\n", backslash as "\\": whatever a file, a variable or a
+ * device name holds, one fact stays one line. */
+static void escape(char *dst, size_t len, const char *src)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; src[i] && j + 3 < len; i++) {
+        if (src[i] == '\n' || src[i] == '\\')
+            dst[j++] = '\\';
+        dst[j++] = src[i] == '\n' ? 'n' : src[i];
+    }
+    dst[j] = '\0';
+}
+
+/* One fact, kept until main() sorts them all: the order of the sections
+ * and of readdir() must not show in the output. */
 static void fact(const char *key, const char *fmt, ...)
 {
-    char val[8192], esc[16384];
-    size_t j = 0;
+    char val[8192], ekey[1024], eval[16384];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(val, sizeof val, fmt, ap);
     va_end(ap);
-    for (size_t i = 0; val[i] && j + 3 < sizeof esc; i++) {
-        if (val[i] == '\n' || val[i] == '\\')
-            esc[j++] = '\\';
-        esc[j++] = val[i] == '\n' ? 'n' : val[i];
-    }
-    esc[j] = '\0';
-    if (n_lines < MAX_LINES && asprintf(&lines[n_lines], "%s=%s", key, esc) > 0)
+    escape(ekey, sizeof ekey, key);
+    escape(eval, sizeof eval, val);
+    if (n_lines < MAX_LINES && asprintf(&lines[n_lines], "%s=%s", ekey, eval) > 0)
         n_lines++;
 }
 
@@ -251,7 +265,7 @@ static void process(char **envp)
     else
         fact_err("proc.cwd", errno);
     file_fact("proc.oom_score_adj", "/proc/self/oom_score_adj", 0);
-    fact("proc.personality", "%#x", (unsigned)personality(0xffffffff));
+    fact("proc.personality", "0x%x", (unsigned)personality(0xffffffff));
     for (char **e = envp; *e; e++) {
         char key[256];
         const char *eq = strchr(*e, '=');
@@ -263,6 +277,9 @@ static void process(char **envp)
     if (uname(&u) == 0) {
         fact("uts.hostname", "%s", u.nodename);
         fact("uts.domainname", "%s", u.domainname);
+    } else {
+        fact_err("uts.hostname", errno);
+        fact_err("uts.domainname", errno);
     }
 }
 
@@ -291,6 +308,10 @@ static void namespaces(void)
         snprintf(path, sizeof path, "/proc/self/ns/%s", types[i]);
         snprintf(key, sizeof key, "ns.%s", types[i]);
         n = readlink(path, link, sizeof link - 1);
+        /* time and the *_for_children links are newer than some kernels:
+         * printed only when present (cgroup..uts are always there) */
+        if (n < 0 && errno == ENOENT && (strstr(types[i], "time") || strstr(types[i], "_for_children")))
+            continue;
         if (n < 0) {
             fact_err(key, errno);
             continue;
@@ -319,15 +340,19 @@ static void namespaces(void)
 
 static void mounts(void)
 {
+    /* mountpoints seen so far, to number overmounts: static, as a variant may
+     * run the probe with a small RLIMIT_STACK */
+    static char points[512][256];
     FILE *f = fopen("/proc/self/mountinfo", "re");
-    char line[4096], points[512][256];
-    size_t n_points = 0;
+    char *line = NULL;
+    size_t cap = 0, n_points = 0;
 
     if (!f) {
         fact_err("mount", errno);
         return;
     }
-    while (fgets(line, sizeof line, f)) {
+    /* getline: an overlay's lowerdir= list can outgrow any fixed buffer */
+    while (getline(&line, &cap, f) > 0) {
         char *field[64], *save = NULL, prop[64] = "";
         int n = 0, shared = 0, slave = 0, unbindable = 0, dup = 1;
         char key[320];
@@ -360,6 +385,7 @@ static void mounts(void)
                 break;
             }
     }
+    free(line);
     fclose(f);
 }
 
@@ -377,7 +403,7 @@ static void paths(void)
 
     for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) {
         const char *p = list[i], *kind, *size = "-";
-        char key[300];
+        char key[300], err[32];
         struct stat st;
         struct statvfs sv;
         int fd, r = 0, w = 0;
@@ -391,8 +417,13 @@ static void paths(void)
                S_ISBLK(st.st_mode) ? "blk" : S_ISFIFO(st.st_mode) ? "fifo" : S_ISLNK(st.st_mode) ? "lnk" : "sock";
         fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
         r = fd >= 0;
+        if (fd < 0)
+            snprintf(err, sizeof err, "!%s", errname(errno));
+        /* the filesystem's ro flag, not a write: the probe must change nothing */
         w = statvfs(p, &sv) == 0 && !(sv.f_flag & ST_RDONLY);
-        if (S_ISDIR(st.st_mode) && fd >= 0) {
+        if ((S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) && fd < 0) {
+            size = err;
+        } else if (S_ISDIR(st.st_mode)) {
             DIR *d = fdopendir(fd);
             struct dirent *e;
             size = "empty";
@@ -405,9 +436,12 @@ static void paths(void)
                 close(fd);
             fd = -1;
         } else if (S_ISREG(st.st_mode)) {
+            /* one byte tells a masked (empty) file from a real one */
             char c;
-            ssize_t n = fd >= 0 ? read(fd, &c, 1) : -1;
-            size = n < 0 ? (fd < 0 ? "-" : "!read") : n == 0 ? "empty" : "data";
+            ssize_t n = read(fd, &c, 1);
+            if (n < 0)
+                snprintf(err, sizeof err, "!%s", errname(errno));
+            size = n < 0 ? err : n == 0 ? "empty" : "data";
         } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
             size = "dev";
         }
@@ -463,14 +497,21 @@ static void dev_walk(const char *dir, int depth)
 
 /* --- open fds and the terminal */
 
-static void fds(int self)
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* What the runtime leaves open: stdio and any leaked fd, by number and kind
+ * (never the pipe or socket inode, which changes every run). */
+static void fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
     struct dirent *e;
     int list[1024], n = 0, me = d ? dirfd(d) : -1;
     char all[4096] = "";
 
-    (void)self;
     if (!d) {
         fact_err("fd.open", errno);
         return;
@@ -482,7 +523,7 @@ static void fds(int self)
         list[n++] = fd;
     }
     closedir(d);
-    qsort(list, (size_t)n, sizeof *list, cmp_gid);
+    qsort(list, (size_t)n, sizeof *list, cmp_int);
     for (int i = 0; i < n; i++) {
         char path[64], link[256], key[32];
         ssize_t len;
@@ -565,6 +606,11 @@ static void interfaces(void)
         /* no /sys: /proc/net/dev lists them too, after two header lines */
         FILE *f = fopen("/proc/net/dev", "re");
         char line[512];
+
+        if (!f) {
+            fact_err("net.ifaces", errno);
+            return;
+        }
         for (int i = 0; f && fgets(line, sizeof line, f) && n < 64; i++) {
             char *colon = strchr(line, ':'), *s = line;
             if (i < 2 || !colon)
@@ -595,9 +641,13 @@ static void cgroup(void)
     char buf[4096], *save = NULL;
 
     if (slurp("/proc/self/cgroup", buf, sizeof buf)) {
+        int found = 0;
         for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-            if (!strncmp(l, "0::", 3))
+            if (!strncmp(l, "0::", 3) && !found++)
                 fact("cgroup.path", "%s", l + 3);
+        /* a v1-only kernel has no unified line */
+        if (!found)
+            fact_err("cgroup.path", ENOENT);
     } else {
         fact_err("cgroup.path", errno);
     }
@@ -645,7 +695,7 @@ static void syscalls(void)
     sys("uname", syscall(SYS_uname, &u));
     sys("chmod", syscall(SYS_chmod, "/nonexistent-probe", 0));
     sys("mkdir", syscall(SYS_mkdir, "/nonexistent-probe/x", 0700));
-    sys("unshare0", syscall(SYS_unshare, 0));
+    sys("unshare", syscall(SYS_unshare, 0));
     fd = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
     sys("socket_unix", fd);
     if (fd >= 0)
@@ -658,10 +708,13 @@ static void syscalls(void)
     sys("personality", syscall(SYS_personality, 0xffffffffUL));
     sys("getrandom", syscall(SYS_getrandom, &byte, 1, GRND_NONBLOCK));
     sys("clock_getres", syscall(SYS_clock_getres, CLOCK_MONOTONIC, &ts));
+    /* the name it already has: allowed or not, nothing changes */
     if (gethostname(host, sizeof host) == 0)
         sys("sethostname", syscall(SYS_sethostname, host, strlen(host)));
+    else
+        fact_err("sys.sethostname", errno);
     sys("umount2", syscall(SYS_umount2, "/nonexistent-probe", 0));
-    sys("kill0", syscall(SYS_kill, getpid(), 0));
+    sys("kill", syscall(SYS_kill, getpid(), 0));
     sys("acct", syscall(SYS_acct, NULL));
     sys("reboot", syscall(SYS_reboot, 0, 0, 0, 0));
     sys("keyctl", syscall(SYS_keyctl, 0, -3, 0));
@@ -695,18 +748,32 @@ static void dev_opens(void)
     }
 }
 
+/* Files a variant names (PROBE_CAT=/a:/b), as they are: up to 4096 bytes,
+ * a trailing newline kept, so "masked as empty" and "one empty line" differ. */
 static void cat_files(void)
 {
     const char *list = getenv("PROBE_CAT");
     char *copy, *save = NULL;
 
-    if (!list)
+    if (!list || !(copy = strdup(list)))
         return;
-    copy = strdup(list);
     for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
-        char key[300];
+        char key[300], buf[4097];
+        size_t got = 0;
+        ssize_t n = 0;
+        int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
         snprintf(key, sizeof key, "file.%s", p);
-        file_fact(key, p, 0);
+        while (fd >= 0 && got < sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+            got += (size_t)n;
+        if (fd < 0 || n < 0) {
+            fact_err(key, errno);
+        } else {
+            buf[got] = '\0';
+            fact(key, "%s", buf);
+        }
+        if (fd >= 0)
+            close(fd);
     }
     free(copy);
 }
@@ -714,7 +781,7 @@ static void cat_files(void)
 int main(int argc, char **argv, char **envp)
 {
     /* fds first: nothing of ours is open yet */
-    fds(0);
+    fds();
     ids();
     id_map("user.uid_map", "/proc/self/uid_map");
     id_map("user.gid_map", "/proc/self/gid_map");
