@@ -87,14 +87,13 @@ int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_er
         fprintf(stderr, "katabox: %s: create: agent transport %s", RUNTIME_APPLET, msg + 3);
     snprintf(dir, sizeof dir, "%s/%s", g->root, co->id);
     /* the container exists: the host's hooks of creation, in runc's order */
-    if (rt_hooks_save(dir, config, len, err) < 0 ||
-        rt_hooks_run(&spec, KB_HOOK_PRESTART, co->id, "creating", pid, bundle, err) < 0 ||
-        rt_hooks_run(&spec, KB_HOOK_CREATE_RUNTIME, co->id, "creating", pid, bundle, err) < 0 ||
-        rt_hooks_run(&spec, KB_HOOK_CREATE_CONTAINER, co->id, "creating", pid, bundle, err) < 0) {
-        /* as runc: a failed creation leaves nothing; QEMU dies with its keeper */
+    if (rt_hooks_save(dir, config, len, err) < 0 || rt_hooks_create(&spec, co->id, pid, bundle, err) < 0) {
+        /* as runc 1.1: a failed creation leaves nothing (QEMU dies with its
+         * keeper), then the poststop hooks run, as the spec's delete step */
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         kb_sandbox_remove_state(dir);
+        rt_hooks_poststop(g, "create", &spec, co->id, bundle);
         kb_spec_free(&spec);
         return -1;
     }

@@ -74,6 +74,14 @@ int runtime_start(const struct rt_globals *g, int argc, char **argv)
     return r < 0 ? rt_fail(g, "start", &err) : 0;
 }
 
+/* Wait up to ms for st's keeper to be gone (exited, a zombie, or its pid reused). */
+static int keeper_gone(const struct kb_state *st, int ms)
+{
+    for (int i = 0; i < ms / 10 && kb_pid_start_time(st->pid) == st->pid_start; i++)
+        usleep(10000);
+    return kb_pid_start_time(st->pid) != st->pid_start;
+}
+
 int rt_start(const char *dir, const struct kb_state *st, kb_err *err)
 {
     struct kb_spec spec;
@@ -85,14 +93,38 @@ int rt_start(const char *dir, const struct kb_state *st, kb_err *err)
         kb_spec_free(&spec);
         return -1;
     }
-    r = rt_hooks_run(&spec, KB_HOOK_POSTSTART, st->id, "running", st->pid, st->bundle, err);
+    r = rt_hooks_poststart(&spec, st->id, st->pid, st->bundle, err);
     kb_spec_free(&spec);
     if (r < 0) {
-        /* runc 1.1 ends the container when a poststart hook fails */
+        /* runc ends the container when a poststart hook fails, and waits for
+         * it: SIGKILL to its init through the keeper, which then stops the VM
+         * and exits (the container is "stopped"); the keeper itself if not */
         kb_err ignored;
-        kb_keeper_request(dir, "kill 9 0", &ignored);
+        if (kb_keeper_request(dir, "kill 9 0", &ignored) < 0 || !keeper_gone(st, 10000)) {
+            kill(st->pid, SIGKILL);
+            keeper_gone(st, 5000);
+        }
     }
     return r;
+}
+
+void rt_destroy(const struct rt_globals *g, const char *verb, const char *dir, const struct kb_state *st)
+{
+    struct kb_spec spec;
+    kb_err err;
+    int have;
+
+    if (strcmp(st->status, "stopped") != 0) {
+        /* the keeper owns QEMU, which dies with it (PR_SET_PDEATHSIG) */
+        kill(st->pid, SIGKILL);
+        keeper_gone(st, 5000);
+    }
+    /* poststop once everything is gone, from the config kept at create */
+    have = rt_hooks_load(dir, &spec, &err) == 0;
+    kb_sandbox_remove_state(dir);
+    if (have)
+        rt_hooks_poststop(g, verb, &spec, st->id, st->bundle);
+    kb_spec_free(&spec);
 }
 
 int runtime_state(const struct rt_globals *g, int argc, char **argv)
@@ -203,29 +235,12 @@ int runtime_delete(const struct rt_globals *g, int argc, char **argv)
         }
         return rt_fail(g, "delete", &err);
     }
-    if (strcmp(st.status, "stopped") != 0) {
-        if (!force) {
-            kb_error(&err, 0, "cannot delete container %s that is not stopped: %s", st.id,
-                     st.status);
-            kb_state_free(&st);
-            return rt_fail(g, "delete", &err);
-        }
-        /* the keeper owns QEMU, which dies with it (PR_SET_PDEATHSIG) */
-        kill(st.pid, SIGKILL);
-        for (int i = 0; i < 500 && kb_pid_start_time(st.pid) == st.pid_start; i++)
-            usleep(10000);
+    if (strcmp(st.status, "stopped") != 0 && !force) {
+        kb_error(&err, 0, "cannot delete container %s that is not stopped: %s", st.id, st.status);
+        kb_state_free(&st);
+        return rt_fail(g, "delete", &err);
     }
-    {
-        /* poststop, once everything is gone; a failure is a warning (runtime spec) */
-        struct kb_spec spec;
-        int have = rt_hooks_load(dir, &spec, &err) == 0;
-        kb_sandbox_remove_state(dir);
-        if (have && rt_hooks_run(&spec, KB_HOOK_POSTSTOP, st.id, "stopped", 0, st.bundle, &err) < 0) {
-            kb_error_wrap(&err, "warning");
-            rt_fail(g, "delete", &err);
-        }
-        kb_spec_free(&spec);
-    }
+    rt_destroy(g, "delete", dir, &st);
     kb_state_free(&st);
     return 0;
 }

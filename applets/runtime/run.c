@@ -121,14 +121,12 @@ static int run_with_hooks(struct kb_sandbox *sb, const char *id, const char *bun
     int ret = kb_relay_create(&r, sb, id, config, len, io, err);
 
     *created = ret == 0;
-    if (ret == 0 && (rt_hooks_run(spec, KB_HOOK_PRESTART, id, "creating", pid, bundle, err) < 0 ||
-                     rt_hooks_run(spec, KB_HOOK_CREATE_RUNTIME, id, "creating", pid, bundle, err) < 0 ||
-                     rt_hooks_run(spec, KB_HOOK_CREATE_CONTAINER, id, "creating", pid, bundle, err) < 0))
+    if (ret == 0 && rt_hooks_create(spec, id, pid, bundle, err) < 0)
         ret = -1;
     if (ret == 0)
         ret = kb_relay_start(&r, err);
-    /* runc 1.1 ends the container when a poststart hook fails: the VM goes below */
-    if (ret == 0 && rt_hooks_run(spec, KB_HOOK_POSTSTART, id, "running", pid, bundle, err) < 0)
+    /* runc ends the container when a poststart hook fails: the VM goes below */
+    if (ret == 0 && rt_hooks_poststart(spec, id, pid, bundle, err) < 0)
         ret = -1;
     if (ret == 0)
         ret = kb_relay_wait(&r, NULL, status, err);
@@ -185,14 +183,9 @@ static int run(const struct rt_globals *g, const struct run_opts *o, int *status
         }
     }
     kb_sandbox_destroy(&sb);
-    {
-        /* poststop once the VM is gone, whatever happened; a failure is a warning */
-        kb_err why;
-        if (created && rt_hooks_run(&spec, KB_HOOK_POSTSTOP, o->id, "stopped", 0, bundle, &why) < 0) {
-            kb_error_wrap(&why, "warning");
-            rt_fail(g, "run", &why);
-        }
-    }
+    /* poststop once the VM is gone, whatever happened after the container was created */
+    if (created)
+        rt_hooks_poststop(g, "run", &spec, o->id, bundle);
     kb_spec_free(&spec);
     return r;
 }
@@ -214,10 +207,15 @@ int runtime_run(const struct rt_globals *g, int argc, char **argv)
             return rt_fail(g, "run", &err);
         snprintf(dir, sizeof dir, "%s/%s", g->root, o.id);
         {
+            /* as runc run -d: a container that fails to start is destroyed (poststop included) */
             struct kb_state st;
             int r = kb_state_read(dir, &st, &err);
-            if (r == 0)
-                r = rt_start(dir, &st, &err);
+            if (r == 0 && (r = rt_start(dir, &st, &err)) < 0) {
+                kb_err ignored;
+                kb_state_free(&st);
+                if (kb_state_read(dir, &st, &ignored) == 0)
+                    rt_destroy(g, "run", dir, &st);
+            }
             kb_state_free(&st);
             return r < 0 ? rt_fail(g, "run", &err) : 0;
         }

@@ -34,16 +34,26 @@ int rt_load_state(const struct rt_globals *g, const char *id, char *dir, size_t 
                   struct kb_state *st, int *lock, kb_err *err);
 /* create's work, shared with run --detach: fork the keeper, wait until created. */
 int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_err *err);
-/* Start the created container of state dir dir, then its poststart hooks. */
+/* Start the created container of state dir dir, then its poststart hooks; when
+ * one fails, the container is killed (it is then stopped) and start fails. */
 int rt_start(const char *dir, const struct kb_state *st, kb_err *err);
 /* hooks.c: the hooks run on the host */
 /* Keep config.json in the state dir, for the hooks of later commands. */
 int rt_hooks_save(const char *dir, const char *config, size_t len, kb_err *err);
 /* The config.json kept by rt_hooks_save (kb_spec_free it, on error too). */
 int rt_hooks_load(const char *dir, struct kb_spec *spec, kb_err *err);
-/* Run spec's hooks of kind with the state JSON of container id (pid <= 0: left out). */
-int rt_hooks_run(const struct kb_spec *spec, enum kb_hook_kind kind, const char *id, const char *status, int pid,
-                 const char *bundle, kb_err *err);
+/* The hooks of creation, in runc's order: prestart, createRuntime, createContainer
+ * (pid: the container's, as `state` reports it). */
+int rt_hooks_create(const struct kb_spec *spec, const char *id, int pid, const char *bundle, kb_err *err);
+/* The poststart hooks, once the container's program started. */
+int rt_hooks_poststart(const struct kb_spec *spec, const char *id, int pid, const char *bundle, kb_err *err);
+/* The poststop hooks, once the container is gone; a failure is a warning
+ * ("VERB: warning: ..."), as runc logs it and goes on. */
+void rt_hooks_poststop(const struct rt_globals *g, const char *verb, const struct kb_spec *spec, const char *id,
+                       const char *bundle);
+/* lifecycle.c: what delete --force does to a container: its keeper (and QEMU
+ * with it) killed if it lives, the state dir removed, then the poststop hooks. */
+void rt_destroy(const struct rt_globals *g, const char *verb, const char *dir, const struct kb_state *st);
 /* Print err as "katabox: kata-runtime: VERB: ..." and log it to --log; returns 1. */
 int rt_fail(const struct rt_globals *g, const char *verb, const kb_err *err);
 

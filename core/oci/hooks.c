@@ -1,7 +1,8 @@
 /* OCI hooks: parsed with the spec, run one by one with the state JSON on
  * stdin. A hook is a program of whoever wrote the config (the host's admin
- * or engine): it gets exactly its args and env, nothing of ours but stdout
- * and stderr, and is killed when its timeout passes. */
+ * or engine): it gets exactly its args and env and no fd of ours; its
+ * stdout and stderr go into its error, as runc keeps them; it is killed,
+ * with its process group, when its timeout passes. */
 #include "hooks.h"
 
 #include <errno.h>
@@ -116,19 +117,58 @@ void kb_hooks_free(struct kb_hooks *h)
     free(h);
 }
 
-/* --- running */
+/* --- running
+ *
+ * The caller stays in one loop until the hook is reaped: it feeds the state
+ * to the hook's stdin (non-blocking, so a hook that never reads a large
+ * state cannot stall the timeout), keeps the start of its stdout and stderr
+ * for the error (as runc does; inherited, they would land in the container's
+ * own stdio, which the create command holds), and waits on a pidfd, or naps
+ * briefly where pidfd_open is missing. It waits for the hook's pid only: the
+ * caller may be the PID 1 of the container, whose other children it must
+ * not reap. No signal handler and no global state: SIGPIPE is blocked for
+ * this thread while the state is written. */
 
-static void __attribute__((noreturn)) hook_child(const struct kb_hook *h, int in)
+#define HOOK_OUTPUT_KEPT 256 /* bytes of each of a hook's stdout and stderr kept for its error */
+
+struct capture {
+    int fd;                 /* read end, -1 at EOF */
+    size_t len, total;      /* kept, and seen */
+    char buf[HOOK_OUTPUT_KEPT];
+};
+
+struct hook_io {
+    int in;                 /* write end of the hook's stdin, -1 once written or refused */
+    const char *data;
+    size_t len, off;
+    struct capture out, err;
+};
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* In the child: in, out, err become 0, 1, 2 whatever the caller had there
+ * (they may be 0..2 themselves when the caller's stdio was closed). */
+static void __attribute__((noreturn)) hook_child(const struct kb_hook *h, int in, int out, int err)
 {
     static char *const no_env[] = { NULL };
     char *const *argv = h->args && h->args[0] ? h->args : (char *const[]){ h->path, NULL };
+    int fds[3] = { in, out, err };
     sigset_t none;
 
-    if (dup2(in, 0) < 0)
-        _exit(127);
+    for (int i = 0; i < 3; i++)
+        if ((fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
+            _exit(127);
+    for (int i = 0; i < 3; i++)
+        if (dup2(fds[i], i) < 0)
+            _exit(127);
     /* a group of its own: a timeout ends what it started too */
     setpgid(0, 0);
-    /* nothing of the caller's but stdio, and default signals */
+    /* nothing of the caller's but the three, and default signals */
     if (syscall(SYS_close_range, 3, ~0u, 0) < 0)
         for (int fd = 3; fd < 4096; fd++)
             close(fd);
@@ -137,99 +177,200 @@ static void __attribute__((noreturn)) hook_child(const struct kb_hook *h, int in
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
     execve(h->path, argv, h->env ? h->env : no_env);
-    fprintf(stderr, "hook %s: exec: %s\n", h->path, strerror(errno));
+    dprintf(2, "exec %s: %s", h->path, strerror(errno));
     _exit(127);
 }
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return kb_now_ns() / 1000000;
 }
 
-/* Wait for pid, killing it when timeout_s (0: none) passes; *killed says so. */
-static int wait_hook(pid_t pid, unsigned timeout_s, int *status, int *killed)
+static void feed(struct hook_io *io)
+{
+    while (io->in >= 0 && io->off < io->len) {
+        ssize_t n = write(io->in, io->data + io->off, io->len - io->off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) /* EPIPE: a hook that does not read its stdin is not a failure */
+            break;
+        io->off += (size_t)n;
+    }
+    close_fd(&io->in); /* all written: EOF */
+}
+
+static void drain(struct capture *c)
+{
+    char chunk[4096];
+
+    while (c->fd >= 0) {
+        ssize_t n = read(c->fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            close_fd(&c->fd);
+            return;
+        }
+        if (c->len < sizeof c->buf) {
+            size_t take = (size_t)n < sizeof c->buf - c->len ? (size_t)n : sizeof c->buf - c->len;
+            memcpy(c->buf + c->len, chunk, take);
+            c->len += take;
+        }
+        c->total += (size_t)n;
+    }
+}
+
+/* Wait for pid, serving io, killing it (and its group) when timeout_s
+ * (0: none) passes; *killed says so. */
+static int wait_hook(pid_t pid, unsigned timeout_s, struct hook_io *io, int *status, int *killed)
 {
     uint64_t deadline = timeout_s ? now_ms() + (uint64_t)timeout_s * 1000 : 0;
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
     *killed = 0;
     for (;;) {
-        pid_t r = waitpid(pid, status, deadline ? WNOHANG : 0);
+        struct pollfd p[4];
+        nfds_t n = 0;
+        int wait_ms = pidfd >= 0 ? -1 : 20; /* without a pidfd (old kernel): short naps */
+        pid_t r = waitpid(pid, status, WNOHANG);
+
         if (r == pid)
             break;
-        if (r < 0 && errno != EINTR) {
-            if (pidfd >= 0)
-                close(pidfd);
+        if (r < 0 && errno != EINTR)
             return -1;
-        }
-        if (r == 0 && now_ms() >= deadline) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            *killed = 1;
-            deadline = 0; /* then reap it */
-            continue;
-        }
-        if (r == 0) {
-            /* pidfd: woken at its exit; without one (old kernel), a short nap */
-            uint64_t left = deadline - now_ms();
-            if (pidfd >= 0) {
-                struct pollfd p = { .fd = pidfd, .events = POLLIN };
-                poll(&p, 1, left > 1000 ? 1000 : (int)left);
-            } else {
-                struct timespec ts = { 0, 20 * 1000000 };
-                nanosleep(&ts, NULL);
+        if (deadline) {
+            uint64_t now = now_ms();
+            if (now >= deadline) {
+                kill(-pid, SIGKILL);
+                kill(pid, SIGKILL);
+                *killed = 1;
+                close_fd(&io->in);
+                while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
+                    ;
+                if (r < 0)
+                    return -1;
+                break;
             }
+            if (wait_ms < 0 || deadline - now < (uint64_t)wait_ms)
+                wait_ms = (int)(deadline - now);
         }
+        if (pidfd >= 0)
+            p[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+        if (io->in >= 0)
+            p[n++] = (struct pollfd){ .fd = io->in, .events = POLLOUT };
+        if (io->out.fd >= 0)
+            p[n++] = (struct pollfd){ .fd = io->out.fd, .events = POLLIN };
+        if (io->err.fd >= 0)
+            p[n++] = (struct pollfd){ .fd = io->err.fd, .events = POLLIN };
+        if (poll(p, n, wait_ms) < 0 && errno != EINTR)
+            return -1;
+        feed(io);
+        drain(&io->out);
+        drain(&io->err);
     }
-    if (pidfd >= 0)
-        close(pidfd);
+    /* what it wrote before it went (a child of it may hold the pipes on: no waiting for EOF) */
+    drain(&io->out);
+    drain(&io->err);
+    return 0;
+}
+
+/* ", stderr: TEXT" with the kept output on one line */
+static void append_output(char *msg, size_t size, const char *name, const struct capture *c)
+{
+    size_t at = strlen(msg), len = c->len;
+
+    while (len && (unsigned char)c->buf[len - 1] <= ' ')
+        len--;
+    if (!len || at + 16 >= size)
+        return;
+    at += (size_t)snprintf(msg + at, size - at, ", %s: ", name);
+    for (size_t i = 0; i < len && at + 4 < size; i++)
+        msg[at++] = (unsigned char)c->buf[i] < ' ' ? ' ' : c->buf[i];
+    if (c->total > c->len && at + 4 < size)
+        at += (size_t)snprintf(msg + at, size - at, "...");
+    msg[at] = '\0';
+}
+
+/* A pipe with the caller's end (in mine) non-blocking; both close-on-exec. */
+static int hook_pipe(int fds[2], int mine)
+{
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -1;
+    fcntl(fds[mine], F_SETFL, O_NONBLOCK);
     return 0;
 }
 
 int kb_hook_run(const struct kb_hook *h, const char *state_json, size_t len, kb_err *err)
 {
-    int p[2], status = 0, killed;
+    int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 }, status = 0, killed = 0, r;
+    struct hook_io io = { .in = -1, .data = state_json, .len = len, .out.fd = -1, .err.fd = -1 };
+    sigset_t pipe_set, old_mask, pending;
+    int pipe_was_pending;
+    char msg[sizeof err->msg];
     pid_t pid;
-    struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return kb_error_errno(err, "hook %s: pipe", h->path);
-    pid = fork();
-    if (pid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return kb_error_errno(err, "hook %s: fork", h->path);
+    if (hook_pipe(in, 1) < 0 || hook_pipe(out, 0) < 0 || hook_pipe(er, 0) < 0) {
+        kb_error_errno(err, "hook %s: pipe", h->path);
+        for (int i = 0; i < 2; i++) {
+            close_fd(&in[i]);
+            close_fd(&out[i]);
+            close_fd(&er[i]);
+        }
+        return -1;
     }
-    if (pid == 0) {
-        close(p[1]);
-        hook_child(h, p[0]);
+    pid = fork();
+    if (pid == 0)
+        hook_child(h, in[0], out[1], er[1]);
+    close_fd(&in[0]);
+    close_fd(&out[1]);
+    close_fd(&er[1]);
+    io.in = in[1];
+    io.out.fd = out[0];
+    io.err.fd = er[0];
+    if (pid < 0) {
+        kb_error_errno(err, "hook %s: fork", h->path);
+        close_fd(&io.in);
+        close_fd(&io.out.fd);
+        close_fd(&io.err.fd);
+        return -1;
     }
     setpgid(pid, pid); /* as the child does: whichever runs first */
-    close(p[0]);
-    /* a hook that does not read its stdin is not a failure: no SIGPIPE */
-    sigaction(SIGPIPE, &ign, &old);
-    for (size_t off = 0; off < len;) {
-        ssize_t n = write(p[1], state_json + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        off += (size_t)n;
+    /* a write to a hook that went away must not kill the caller: SIGPIPE is
+     * blocked here, and one it raised is taken back below */
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_set, &old_mask);
+    sigpending(&pending);
+    pipe_was_pending = sigismember(&pending, SIGPIPE);
+    r = wait_hook(pid, h->timeout, &io, &status, &killed);
+    if (r < 0)
+        kb_error_errno(err, "hook %s: wait", h->path);
+    close_fd(&io.in);
+    close_fd(&io.out.fd);
+    close_fd(&io.err.fd);
+    sigpending(&pending);
+    if (!pipe_was_pending && sigismember(&pending, SIGPIPE)) {
+        struct timespec zero = { 0, 0 };
+        sigtimedwait(&pipe_set, NULL, &zero);
     }
-    close(p[1]);
-    sigaction(SIGPIPE, &old, NULL);
-    if (wait_hook(pid, h->timeout, &status, &killed) < 0)
-        return kb_error_errno(err, "hook %s: wait", h->path);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    if (r < 0)
+        return -1;
     if (killed)
         return kb_error(err, ETIMEDOUT, "hook %s: timed out after %u s", h->path, h->timeout);
     if (WIFSIGNALED(status))
-        return kb_error(err, ECHILD, "hook %s: killed by signal %d", h->path, WTERMSIG(status));
-    if (WEXITSTATUS(status) != 0)
-        return kb_error(err, ECHILD, "hook %s: exited with status %d", h->path, WEXITSTATUS(status));
-    return 0;
+        snprintf(msg, sizeof msg, "hook %s: killed by signal %d", h->path, WTERMSIG(status));
+    else if (WEXITSTATUS(status) != 0)
+        snprintf(msg, sizeof msg, "hook %s: exited with status %d", h->path, WEXITSTATUS(status));
+    else
+        return 0;
+    append_output(msg, sizeof msg, "stdout", &io.out);
+    append_output(msg, sizeof msg, "stderr", &io.err);
+    return kb_error(err, ECHILD, "%s", msg);
 }
 
 int kb_hooks_run(const struct kb_hooks *h, enum kb_hook_kind kind, const char *state_json, size_t len,
