@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <seccomp.h>
 #include <yajl/yajl_gen.h>
 
 #include "../../core/container/container.h"
 #include "../../core/container/mountopts.h"
+#include "../../core/oci/seccomp.h"
 #include "../../core/version.h"
 #include "runtime.h"
 
@@ -53,39 +55,52 @@ static void list(yajl_gen g, const char *key, const char *const *names, size_t n
     yajl_gen_array_close(g);
 }
 
-/* what the parser takes (core/oci/seccomp.c), notify left out */
+/* names[0..n) sorted, as runc lists them */
+static void sorted_list(yajl_gen g, const char *key, const char **names, size_t n)
+{
+    qsort(names, n, sizeof *names, by_name);
+    list(g, key, names, n);
+}
+
+/* what the parser takes (core/oci/seccomp.c): SCMP_ACT_NOTIFY is not among
+ * them, and SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is known but refused (both
+ * need a seccomp agent, which cannot reach the guest) */
 static void seccomp(yajl_gen g)
 {
-    static const char *const actions[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
-                                           "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
-                                           "SCMP_ACT_TRACE", "SCMP_ACT_TRAP" };
-    static const char *const ops[] = { "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE",
-                                       "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE" };
-    static const char *const archs[] = { "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_MIPS",
-                                         "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",
-                                         "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-                                         "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64",
-                                         "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_X32",
-                                         "SCMP_ARCH_X86", "SCMP_ARCH_X86_64" };
-    static const char *const flags[] = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-                                         "SECCOMP_FILTER_FLAG_TSYNC" };
+    const char *names[KB_SC_ARCHES + KB_SC_ACTIONS + KB_SC_OPS + KB_SC_FLAGS];
+    size_t n;
 
     str(g, "seccomp");
     yajl_gen_map_open(g);
     boolean(g, "enabled", 1);
-    list(g, "actions", actions, sizeof actions / sizeof *actions);
-    list(g, "operators", ops, sizeof ops / sizeof *ops);
-    list(g, "archs", archs, sizeof archs / sizeof *archs);
-    list(g, "knownFlags", flags, sizeof flags / sizeof *flags);
-    list(g, "supportedFlags", flags, sizeof flags / sizeof *flags);
+    for (n = 0; n < KB_SC_ACTIONS; n++)
+        names[n] = kb_seccomp_action_name((enum kb_sc_action)n);
+    sorted_list(g, "actions", names, n);
+    for (n = 0; n < KB_SC_OPS; n++)
+        names[n] = kb_seccomp_op_name((enum kb_sc_op)n);
+    sorted_list(g, "operators", names, n);
+    for (n = 0; n < KB_SC_ARCHES; n++)
+        names[n] = kb_seccomp_arch_name((enum kb_sc_arch)n);
+    sorted_list(g, "archs", names, n);
+    /* runtime-spec 1.1's additions (runc 1.2): runc 1.1 refuses every flag */
+    for (n = 0; n < KB_SC_FLAGS; n++)
+        names[n] = kb_seccomp_flag_name((enum kb_sc_flag)n);
+    sorted_list(g, "knownFlags", names, n);
+    n = 0;
+    for (int f = 0; f < KB_SC_FLAGS; f++)
+        if (f != KB_SC_FLAG_WAIT_KILLABLE_RECV)
+            names[n++] = kb_seccomp_flag_name((enum kb_sc_flag)f);
+    sorted_list(g, "supportedFlags", names, n);
     yajl_gen_map_close(g);
 }
 
 int runtime_features(const struct rt_globals *g_, int argc, char **argv)
 {
     static const char *const namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "user", "uts" };
+    const struct scmp_version *sv = seccomp_version();
     yajl_gen g = yajl_gen_alloc(NULL);
     const unsigned char *buf;
+    char seccomp_ver[48];
     size_t len;
 
     (void)g_;
@@ -93,6 +108,7 @@ int runtime_features(const struct rt_globals *g_, int argc, char **argv)
     (void)argv;
     if (!g)
         return 1;
+    snprintf(seccomp_ver, sizeof seccomp_ver, "%u.%u.%u", sv->major, sv->minor, sv->micro);
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_config(g, yajl_gen_indent_string, "    ");
     yajl_gen_map_open(g);
@@ -138,6 +154,8 @@ int runtime_features(const struct rt_globals *g_, int argc, char **argv)
     yajl_gen_map_close(g);
     str(g, "annotations");
     yajl_gen_map_open(g);
+    str(g, "io.github.seccomp.libseccomp.version"); /* runc's */
+    str(g, seccomp_ver);
     str(g, "io.katabox.version");
     str(g, kb_version());
     yajl_gen_map_close(g);

@@ -6,9 +6,7 @@
  * loaded by the process itself. */
 #include <errno.h>
 #include <seccomp.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "../oci/seccomp.h"
 #include "internal.h"
@@ -56,18 +54,21 @@ static uint32_t action_of(enum kb_sc_action a, int has_errno, uint32_t errno_ret
     }
 }
 
-/* libseccomp returns -errno */
+/* libseccomp returns -errno (the kernel's own on load: SCMP_FLTATR_API_SYSRAWRC) */
 static int sc_error(kb_err *err, int rc, const char *what)
 {
-    return kb_error(err, -rc, "linux.seccomp: %s: %s", what, strerror(-rc));
+    return kb_error(err, -rc, "linux.seccomp: %s", what);
 }
 
-static int add_rule(scmp_filter_ctx ctx, const struct kb_seccomp_rule *r, int nr, uint32_t act, size_t i,
-                    kb_err *err)
+/* One syscall of rule i (runc's matchCall): conditions on distinct arguments
+ * make one rule (AND); two on the same argument, which libseccomp cannot AND,
+ * make one rule each (OR), as runc adds them. */
+static int add_rule(scmp_filter_ctx ctx, const struct kb_seccomp_rule *r, const char *name, int nr, uint32_t act,
+                    size_t i, kb_err *err)
 {
     struct scmp_arg_cmp cmp[6];
     unsigned per_index[6] = { 0 };
-    int shared = 0, rc;
+    int shared = 0, rc = 0;
 
     for (size_t a = 0; a < r->n_args; a++) {
         cmp[a] = (struct scmp_arg_cmp){ .arg = r->args[a].index, .op = op_of[r->args[a].op],
@@ -75,18 +76,13 @@ static int add_rule(scmp_filter_ctx ctx, const struct kb_seccomp_rule *r, int nr
         shared |= ++per_index[r->args[a].index] > 1;
     }
     if (shared) {
-        /* libseccomp cannot AND two conditions on one argument: each its own rule */
-        for (size_t a = 0; a < r->n_args; a++)
-            if ((rc = seccomp_rule_add_array(ctx, act, nr, 1, &cmp[a])) < 0)
-                return sc_error(err, rc, "add a rule of syscalls[%zu]");
-        return 0;
+        for (size_t a = 0; a < r->n_args && rc == 0; a++)
+            rc = seccomp_rule_add_array(ctx, act, nr, 1, &cmp[a]);
+    } else {
+        rc = seccomp_rule_add_array(ctx, act, nr, (unsigned)r->n_args, cmp);
     }
-    rc = seccomp_rule_add_array(ctx, act, nr, (unsigned)r->n_args, cmp);
-    if (rc < 0) {
-        char what[64];
-        snprintf(what, sizeof what, "add the rule of syscalls[%zu]", i);
-        return sc_error(err, rc, what);
-    }
+    if (rc < 0)
+        return kb_error(err, -rc, "linux.seccomp.syscalls[%zu]: add the rule for %s", i, name);
     return 0;
 }
 
@@ -97,9 +93,9 @@ int kb_ctr_seccomp_compile(const struct kb_seccomp *s, void **out, kb_err *err)
     int rc;
 
     *out = NULL;
+    /* the parser refuses it already: no seccomp agent reaches the guest */
     if (s->flags & (1u << KB_SC_FLAG_WAIT_KILLABLE_RECV))
-        return kb_error(err, ENOTSUP, "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a "
-                                      "seccomp agent, which is not supported");
+        return kb_error(err, ENOTSUP, "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not supported");
     ctx = seccomp_init(def);
     if (!ctx)
         return kb_error(err, EINVAL, "linux.seccomp: the default action cannot be used");
@@ -107,6 +103,9 @@ int kb_ctr_seccomp_compile(const struct kb_seccomp *s, void **out, kb_err *err)
     /* runc sets no_new_privs itself when asked; libseccomp must not */
     if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0)
         return sc_error(err, rc, "leave no_new_privs alone");
+    /* a failed load tells the kernel's errno (EACCES: no CAP_SYS_ADMIN), not ECANCELED */
+    if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1)) < 0)
+        return sc_error(err, rc, "report the kernel's errors");
     if ((s->flags & (1u << KB_SC_FLAG_TSYNC)) && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
         return sc_error(err, rc, "SECCOMP_FILTER_FLAG_TSYNC");
     if ((s->flags & (1u << KB_SC_FLAG_LOG)) && (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1)) < 0)
@@ -117,9 +116,10 @@ int kb_ctr_seccomp_compile(const struct kb_seccomp *s, void **out, kb_err *err)
         if (!(s->arches & (1u << a)))
             continue;
         rc = seccomp_arch_add(ctx, arch_of[a]);
-        /* the native one is there already */
+        /* the native one is there already (runc keeps it too) */
         if (rc < 0 && rc != -EEXIST)
-            return sc_error(err, rc, "add an architecture");
+            return kb_error(err, -rc, "linux.seccomp.architectures: add %s",
+                            kb_seccomp_arch_name((enum kb_sc_arch)a));
     }
     for (size_t i = 0; i < s->n_rules; i++) {
         const struct kb_seccomp_rule *r = &s->rules[i];
@@ -132,8 +132,8 @@ int kb_ctr_seccomp_compile(const struct kb_seccomp *s, void **out, kb_err *err)
             /* a syscall this libseccomp does not know: runc skips it too */
             if (nr == __NR_SCMP_ERROR)
                 continue;
-            if (add_rule(ctx, r, nr, act, i, err) < 0)
-                return kb_error_wrap(err, "%s", *name);
+            if (add_rule(ctx, r, *name, nr, act, i, err) < 0)
+                return -1;
         }
     }
     return 0;

@@ -1,8 +1,8 @@
 /* linux.seccomp parsed into plain C with every name checked, so that a bad
- * profile fails on the host before a VM starts, naming the field. Syscall
- * names are kept as text: which exist is the kernel's and libseccomp's
- * business (core/container/seccomp.c), and unknown ones are skipped there
- * as runc skips them. */
+ * profile fails on the host before a VM starts, naming the field; nothing
+ * here needs libseccomp. Syscall names are kept as text: which exist is the
+ * kernel's and libseccomp's business (core/container/seccomp.c), and unknown
+ * ones are skipped there as runc skips them. */
 #include "seccomp.h"
 
 #include <errno.h>
@@ -52,6 +52,21 @@ static const char *const flag_names[KB_SC_FLAGS] = {
 const char *kb_seccomp_action_name(enum kb_sc_action a)
 {
     return (unsigned)a < KB_SC_ACTIONS ? action_names[a] : "?";
+}
+
+const char *kb_seccomp_op_name(enum kb_sc_op op)
+{
+    return (unsigned)op < KB_SC_OPS ? op_names[op] : "?";
+}
+
+const char *kb_seccomp_arch_name(enum kb_sc_arch arch)
+{
+    return (unsigned)arch < KB_SC_ARCHES ? arch_names[arch] : "?";
+}
+
+const char *kb_seccomp_flag_name(enum kb_sc_flag flag)
+{
+    return (unsigned)flag < KB_SC_FLAGS ? flag_names[flag] : "?";
 }
 
 static int lookup(const char *const *names, int n, const char *name)
@@ -155,6 +170,10 @@ static int parse_rules(yajl_val v, struct kb_seccomp *s, kb_err *err)
             return -1;
         if (!n_names)
             return kb_error(err, EINVAL, "%s: empty", path);
+        /* runc refuses it when it loads the filter; here it fails before a VM starts */
+        for (size_t k = 0; k < n_names; k++)
+            if (!r->names[k][0])
+                return kb_error(err, EINVAL, "%s[%zu]: an empty syscall name", path, k);
         snprintf(path, sizeof path, "linux.seccomp.syscalls[%zu].action", i);
         if (parse_action(kb_json_member(e, "action"), path, &r->action, err) < 0)
             return -1;
@@ -188,16 +207,28 @@ static int parse_names(yajl_val v, const char *field, const char *const *names, 
     return r;
 }
 
+/* Absent, null or "": runc's test for a default action or a listener. */
+static int is_unset(yajl_val v)
+{
+    return !v || YAJL_IS_NULL(v) || (YAJL_IS_STRING(v) && !v->u.string[0]);
+}
+
 int kb_seccomp_parse(yajl_val v, struct kb_seccomp **out, kb_err *err)
 {
     struct kb_seccomp *s;
-    yajl_val listener;
+    yajl_val calls;
+    _cleanup_free_ char *metadata = NULL;
 
     *out = NULL;
     if (!v || YAJL_IS_NULL(v))
         return 0;
     if (!YAJL_IS_OBJECT(v))
         return kb_error(err, EINVAL, "linux.seccomp: expected an object");
+    /* runc 1.1: no default action and no syscalls, no filter ("seccomp": {}) */
+    calls = kb_json_member(v, "syscalls");
+    if (is_unset(kb_json_member(v, "defaultAction")) &&
+        (!calls || YAJL_IS_NULL(calls) || (YAJL_IS_ARRAY(calls) && !calls->u.array.len)))
+        return 0;
     s = calloc(1, sizeof *s);
     if (!s)
         return kb_error(err, ENOMEM, "linux.seccomp");
@@ -212,8 +243,16 @@ int kb_seccomp_parse(yajl_val v, struct kb_seccomp **out, kb_err *err)
                     err) < 0 ||
         parse_rules(kb_json_member(v, "syscalls"), s, err) < 0)
         return -1;
-    listener = kb_json_member(v, "listenerPath");
-    if (listener && !YAJL_IS_NULL(listener) && !(YAJL_IS_STRING(listener) && !listener->u.string[0]))
+    /* the kernel takes it only with a listener for an agent (SCMP_ACT_NOTIFY) */
+    if (s->flags & (1u << KB_SC_FLAG_WAIT_KILLABLE_RECV))
+        return kb_error(err, ENOTSUP, "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV is not "
+                                      "supported: it is for a seccomp agent's listener, and the container runs "
+                                      "in a VM, where no seccomp agent of the host can reach it");
+    /* only a seccomp agent reads it: checked for its type, then unused */
+    if (kb_json_string(kb_json_member(v, "listenerMetadata"), "linux.seccomp.listenerMetadata", 0, &metadata,
+                       err) < 0)
+        return -1;
+    if (!is_unset(kb_json_member(v, "listenerPath")))
         return kb_error(err, ENOTSUP, "linux.seccomp.listenerPath: a seccomp agent is not supported: the "
                                       "container runs in a VM, where no seccomp agent of the host can reach it");
     return 0;

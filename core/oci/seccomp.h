@@ -46,11 +46,16 @@ struct kb_seccomp {
     size_t n_rules;
 };
 
-/* Parse linux.seccomp (v: NULL or JSON null: none, *out stays NULL); *out is
- * set as soon as allocated: kb_seccomp_free it on error too. */
+/* Parse linux.seccomp (v: NULL or JSON null: none, *out stays NULL; so is a
+ * profile without a default action and without syscalls, as runc 1.1 reads
+ * it); *out is set as soon as allocated: kb_seccomp_free it on error too. */
 int kb_seccomp_parse(yajl_val v, struct kb_seccomp **out, kb_err *err);
 void kb_seccomp_free(struct kb_seccomp *s);
-/* "SCMP_ACT_ERRNO"... */
+/* The names the parser takes: "SCMP_ACT_ERRNO", "SCMP_CMP_EQ", "SCMP_ARCH_X86_64",
+ * "SECCOMP_FILTER_FLAG_LOG"...; "?" out of range. SCMP_ACT_NOTIFY is none of them. */
 const char *kb_seccomp_action_name(enum kb_sc_action a);
+const char *kb_seccomp_op_name(enum kb_sc_op op);
+const char *kb_seccomp_arch_name(enum kb_sc_arch arch);
+const char *kb_seccomp_flag_name(enum kb_sc_flag flag);
 
 #endif
