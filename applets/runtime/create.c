@@ -26,13 +26,13 @@ static const char usage_text[] =
 
 int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_err *err)
 {
-    char bundle[PATH_MAX], msg[1300], dir[PATH_MAX + 256];
+    char bundle[PATH_MAX], note[1300], dir[PATH_MAX + 256];
     _cleanup_free_ char *config = NULL;
     struct kb_keeper_opts ko = { 0 };
     struct kb_spec spec;
-    int ready[2];
-    size_t len, n = 0;
+    size_t len;
     pid_t pid;
+    int r;
 
     ko.so = (struct kb_sandbox_opts){ .root = g->root, .id = co->id, .bundle = bundle,
                                       .spec = &spec, .boot_timeout_ms = 60000,
@@ -50,41 +50,15 @@ int rt_create(const struct rt_globals *g, const struct rt_create_opts *co, kb_er
         return kb_error(err, EINVAL, "cannot use console socket if runc will not detach or "
                                      "allocate tty");
     }
-    if (pipe2(ready, O_CLOEXEC) < 0) {
-        kb_spec_free(&spec);
-        return kb_error_errno(err, "pipe");
-    }
     ko.config = config;
     ko.config_len = len;
-    ko.ready_fd = ready[1];
-    pid = fork();
-    if (pid == 0) {
-        close(ready[0]);
-        _exit(kb_keeper_main(&ko));
-    }
-    close(ready[1]);
-    if (pid < 0) {
-        close(ready[0]);
+    r = kb_keeper_spawn(&ko, NULL, &pid, note, sizeof note, err);
+    if (r < 0) {
         kb_spec_free(&spec);
-        return kb_error_errno(err, "fork the keeper");
-    }
-    while (n < sizeof msg - 1) {
-        ssize_t got = read(ready[0], msg + n, sizeof msg - 1 - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-    }
-    close(ready[0]);
-    msg[n] = '\0';
-    if (strncmp(msg, "ok ", 3) != 0) {
-        waitpid(pid, NULL, 0);
-        kb_spec_free(&spec);
-        return kb_error(err, 0, "%s", n ? msg : "the keeper died before the container was created");
+        return -1;
     }
     if (g->debug)
-        fprintf(stderr, "katabox: %s: create: agent transport %s", RUNTIME_APPLET, msg + 3);
+        fprintf(stderr, "katabox: %s: create: agent transport %s", RUNTIME_APPLET, note);
     snprintf(dir, sizeof dir, "%s/%s", g->root, co->id);
     /* the container exists: the host's hooks of creation, in runc's order */
     if (rt_hooks_save(dir, config, len, err) < 0 || rt_hooks_create(&spec, co->id, pid, bundle, err) < 0) {

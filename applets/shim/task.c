@@ -118,13 +118,12 @@ static int open_stdio(const struct shim_task *t, int fds[3], kb_err *err)
 /* Fork the keeper with the fifos as its stdio; returns once the container is created. */
 static int start_keeper(struct shim_task *t, const struct shim_flags *f, kb_err *err)
 {
-    char path[PATH_MAX + 16], root[PATH_MAX], msg[1300];
+    char path[PATH_MAX + 16], root[PATH_MAX];
     _cleanup_free_ char *config = NULL, *guest = NULL;
     struct kb_keeper_opts ko = { 0 };
     struct kb_spec spec;
-    size_t len, glen, n = 0;
-    int ready[2], fds[3];
-    pid_t pid;
+    size_t len, glen;
+    int fds[3], r;
 
     snprintf(path, sizeof path, "%s/config.json", t->bundle);
     if (kb_read_file(path, KB_SPEC_MAX_BYTES, &config, &len, err) < 0)
@@ -143,51 +142,11 @@ static int start_keeper(struct shim_task *t, const struct shim_flags *f, kb_err 
         kb_spec_free(&spec);
         return -1;
     }
-    if (pipe2(ready, O_CLOEXEC) < 0) {
-        kb_error_errno(err, "pipe");
-        for (int i = 0; i < 3; i++)
-            close(fds[i]);
-        kb_spec_free(&spec);
-        return -1;
-    }
-    ko.ready_fd = ready[1];
-    pid = fork();
-    if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int i = 0; i < 3; i++)
-            dup2(fds[i], i);
-        /* the daemon's sockets are not the keeper's: close all but stdio and the pipe */
-        for (int fd = 3; fd < 1024; fd++)
-            if (fd != ready[1])
-                close(fd);
-        _exit(kb_keeper_main(&ko));
-    }
-    close(ready[1]);
+    r = kb_keeper_spawn(&ko, fds, &t->pid, NULL, 0, err);
     for (int i = 0; i < 3; i++)
         close(fds[i]);
     kb_spec_free(&spec);
-    if (pid < 0) {
-        close(ready[0]);
-        return kb_error_errno(err, "fork the keeper");
-    }
-    while (n < sizeof msg - 1) {
-        ssize_t got = read(ready[0], msg + n, sizeof msg - 1 - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-    }
-    close(ready[0]);
-    msg[n] = '\0';
-    if (strncmp(msg, "ok ", 3) != 0) {
-        waitpid(pid, NULL, 0);
-        return kb_error(err, 0, "%s", n ? msg : "the keeper died before the container was created");
-    }
-    t->pid = pid;
-    return 0;
+    return r;
 }
 
 static int create(struct shim_task **tp, const struct shim_flags *f, const uint8_t *p, size_t len,

@@ -10,6 +10,7 @@
 #define KB_SANDBOX_KEEPER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "../err.h"
 #include "../proto/msg.h"
@@ -27,6 +28,11 @@ struct kb_keeper_opts {
 
 /* Run the keeper (in the forked child); returns the exit status for it. */
 int kb_keeper_main(const struct kb_keeper_opts *o);
+/* Fork the keeper (o->ready_fd is set here) and wait until the container is created:
+ * *pid gets the keeper, note what it said after "ok " (the transport). stdio NULL: it keeps
+ * the caller's fds; else they become its 0-2 and every other fd is closed in it. */
+int kb_keeper_spawn(struct kb_keeper_opts *o, const int stdio[3], pid_t *pid, char *note, size_t note_len,
+                    kb_err *err);
 /* Send one command line to the keeper of state dir `dir`; its answer
  * ("ok" or the error) decides the return. */
 int kb_keeper_request(const char *dir, const char *line, kb_err *err);
