@@ -16,34 +16,16 @@
 #include "../../core/util.h"
 #include "runtime.h"
 
-struct stats { unsigned long long cpu, user, sys, mem, mem_max, pids, pids_max, ooms; };
-
-static int get_stats(const char *dir, struct stats *s, kb_err *err)
-{
-    char rest[256];
-    unsigned long long *f[] = { &s->cpu, &s->user, &s->sys, &s->mem, &s->mem_max, &s->pids,
-                                &s->pids_max, &s->ooms };
-    char *p = rest;
-
-    if (kb_keeper_ask(dir, "stats", NULL, 0, rest, sizeof rest, err) < 0)
-        return -1;
-    for (size_t i = 0; i < KB_ARRAY_SIZE(f); i++) {
-        char *end;
-        *f[i] = strtoull(p, &end, 10);
-        if (end == p)
-            return kb_error(err, EPROTO, "the keeper's stats: '%s'", rest);
-        p = end;
-    }
-    return 0;
-}
-
-static void print_stats(const char *id, const struct stats *s)
+static void print_stats(const char *id, const struct kb_msg_stats *s)
 {
     /* runc reports nanoseconds for cpu, bytes for memory; no limit is 0 */
     printf("{\"type\":\"stats\",\"id\":\"%s\",\"data\":{\"cpu\":{\"usage\":{\"total\":%llu,"
            "\"kernel\":%llu,\"user\":%llu},\"throttling\":{}},\"memory\":{\"usage\":{\"limit\":%llu,"
            "\"usage\":%llu}},\"pids\":{\"current\":%llu,\"limit\":%llu}}}\n",
-           id, s->cpu * 1000, s->sys * 1000, s->user * 1000, s->mem_max, s->mem, s->pids, s->pids_max);
+           id, (unsigned long long)s->cpu_usage_usec * 1000, (unsigned long long)s->cpu_system_usec * 1000,
+           (unsigned long long)s->cpu_user_usec * 1000, (unsigned long long)s->memory_max,
+           (unsigned long long)s->memory_current, (unsigned long long)s->pids_current,
+           (unsigned long long)s->pids_max);
     fflush(stdout);
 }
 
@@ -74,7 +56,7 @@ int runtime_events(const struct rt_globals *g, int argc, char **argv)
     char dir[PATH_MAX];
     const char *id;
     struct kb_state st;
-    struct stats s;
+    struct kb_msg_stats s;
     unsigned interval = 5000;
     unsigned long long ooms;
     int once = 0, c, stopped;
@@ -101,7 +83,7 @@ int runtime_events(const struct rt_globals *g, int argc, char **argv)
     }
     stopped = strcmp(st.status, "stopped") == 0;
     kb_state_free(&st);
-    if (stopped || get_stats(dir, &s, &err) < 0) {
+    if (stopped || kb_keeper_stats(dir, &s, &err) < 0) {
         if (stopped)
             kb_error(&err, 0, "container with id %s is not running", id);
         return rt_fail(g, "events", &err);
@@ -111,12 +93,12 @@ int runtime_events(const struct rt_globals *g, int argc, char **argv)
         return 0;
     }
     /* until the keeper is gone: the container stopped */
-    for (ooms = s.ooms;; usleep(interval * 1000)) {
-        if (get_stats(dir, &s, &err) < 0)
+    for (ooms = s.oom_kills;; usleep(interval * 1000)) {
+        if (kb_keeper_stats(dir, &s, &err) < 0)
             return 0;
-        if (s.ooms > ooms)
+        if (s.oom_kills > ooms)
             printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
-        ooms = s.ooms;
+        ooms = s.oom_kills;
         print_stats(id, &s);
     }
 }

@@ -281,7 +281,7 @@ static int run_exec(const struct rt_globals *g, struct exec_opts *o, kb_err *err
         }
         if (slave >= 0)
             fds[0] = fds[1] = fds[2] = tty = slave;
-        if (kb_keeper_exec(dir, &x, fds, &conn, err) < 0) {
+        if (kb_keeper_exec(dir, &x, fds, &conn, NULL, err) < 0) {
             rt_fail(g, "exec", err);
             _exit(255);
         }
@@ -315,7 +315,7 @@ static int run_exec(const struct rt_globals *g, struct exec_opts *o, kb_err *err
         }
         tty = 0;
     }
-    if (kb_keeper_exec(dir, &x, fds, &conn, err) < 0) {
+    if (kb_keeper_exec(dir, &x, fds, &conn, NULL, err) < 0) {
         kb_tty_restore(&raw);
         goto out;
     }

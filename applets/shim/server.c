@@ -18,6 +18,7 @@
 #include "shim.h"
 
 #define MAX_CONNS 32
+#define MAX_TASK_FDS 64
 #define TASK_SERVICE "containerd.task.v2.Task"
 
 struct conn {
@@ -110,15 +111,21 @@ int shim_serve(const struct shim_flags *f, int lfd)
     if (sfd < 0)
         return 1;
     for (;;) {
-        struct pollfd p[MAX_CONNS + 2];
-        int n = 0;
+        struct pollfd p[MAX_CONNS + 2 + MAX_TASK_FDS];
+        int n = 0, n_task;
 
         p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
         p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
         for (int i = 0; i < MAX_CONNS; i++)
             p[n++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
-        if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
+        n_task = shim_exec_pollfds(task, p + n, MAX_TASK_FDS);
+        if (poll(p, (nfds_t)(n + n_task), -1) < 0) {
+            if (errno == EINTR)
+                continue;
             return 1;
+        }
+        /* the execs' exits before the keeper's: they end first in the guest */
+        shim_exec_polled(task, f, p + n, n_task);
         if (p[1].revents) {
             struct signalfd_siginfo si;
             int status;
@@ -152,6 +159,7 @@ int shim_serve(const struct shim_flags *f, int lfd)
                 continue;
             if (got < 0 && errno == EINTR)
                 continue;
+            shim_task_conn_closed(task, c->fd);
             close(c->fd);
             c->fd = -1;
             kb_buf_free(&c->in);

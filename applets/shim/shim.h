@@ -7,6 +7,7 @@
 #ifndef KB_SHIM_H
 #define KB_SHIM_H
 
+#include <poll.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -45,6 +46,11 @@ int shim_task_call(struct shim_task **t, const struct shim_flags *f, const char 
                    size_t len, const struct shim_call *call, struct kb_buf *reply, kb_err *err);
 /* A child exited: if it is the task's keeper, record it and answer the waiters. */
 void shim_task_reaped(struct shim_task *t, const struct shim_flags *f, pid_t pid, int status);
+/* A connection closed: its Wait calls are dropped. */
+void shim_task_conn_closed(struct shim_task *t, int fd);
+/* The fds the task needs polled (its execs' keeper connections, at most max), and what came on them. */
+int shim_exec_pollfds(struct shim_task *t, struct pollfd *p, int max);
+void shim_exec_polled(struct shim_task *t, const struct shim_flags *f, const struct pollfd *p, int n);
 /* Whether the daemon may exit: no task, or a deleted one. */
 int shim_task_gone(const struct shim_task *t);
 /* Send a ttrpc response frame on a connection. */

@@ -1,7 +1,7 @@
 /* The task service for this daemon's task: its VM is run by a sandbox
  * keeper (core/sandbox/keeper.c), forked here as `kata-runtime create`
- * forks it, with containerd's stdio fifos as its stdio; the keeper's exit
- * is the task's exit. */
+ * forks it, with the task's stdio as its stdio; the keeper's exit is the
+ * init's exit. Execs are in exec.c, Stats and Update in stats.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,27 +18,10 @@
 #include "../../core/oci/guest_spec.h"
 #include "../../core/sandbox/keeper.h"
 #include "../../core/sandbox/state.h"
-#include "../../core/shim/task_pb.h"
 #include "../../core/ttrpc/ttrpc.h"
 #include "../../core/util.h"
 #include "../../core/version.h"
-#include "shim.h"
-
-#define MAX_WAITERS 16
-
-struct shim_task {
-    char *id, *bundle, *stdin_path, *stdout_path, *stderr_path;
-    int terminal;
-    char dir[PATH_MAX];         /* the keeper's state dir */
-    char rootfs[PATH_MAX];      /* what we mounted, "" when nothing */
-    pid_t pid;                  /* the keeper */
-    uint32_t status;            /* KB_TASK_* */
-    uint32_t exit_status;
-    struct kb_pb_timestamp exited_at;
-    int deleted, shutdown;
-    struct shim_call waiters[MAX_WAITERS];
-    unsigned n_waiters;
-};
+#include "task.h"
 
 static void now(struct kb_pb_timestamp *ts)
 {
@@ -48,8 +31,8 @@ static void now(struct kb_pb_timestamp *ts)
     *ts = (struct kb_pb_timestamp){ .seconds = (uint64_t)t.tv_sec, .nanos = (uint32_t)t.tv_nsec };
 }
 
-static void publish(const struct shim_flags *f, const char *topic, const char *type,
-                    const struct kb_pb_msg *d, const void *ev)
+void shim_event(const struct shim_flags *f, const char *topic, const char *type, const struct kb_pb_msg *d,
+                const void *ev)
 {
     struct kb_buf out = { 0 };
     kb_err err;
@@ -57,6 +40,64 @@ static void publish(const struct shim_flags *f, const char *topic, const char *t
     if (kb_pb_encode(d, ev, &out, &err) == 0)
         shim_publish(f, topic, type, &out);
     kb_buf_free(&out);
+}
+
+int shim_reply(const struct kb_pb_msg *d, const void *m, struct kb_buf *reply, kb_err *err)
+{
+    return kb_pb_encode(d, m, reply, err) < 0 ? KB_TTRPC_INTERNAL : 0;
+}
+
+static int failed_precondition(kb_err *err, const char *what, const char *id)
+{
+    kb_error(err, EINVAL, "%s %s: failed precondition", what, id);
+    return KB_TTRPC_FAILED_PRECONDITION;
+}
+
+static const char *proc_name(const struct shim_task *t, const struct shim_proc *p)
+{
+    return p->exec_id ? p->exec_id : t->id;
+}
+
+void shim_proc_fini(struct shim_proc *p)
+{
+    if (p->conn >= 0)
+        close(p->conn);
+    p->conn = -1;
+    shim_stdio_release(&p->io);
+    free(p->exec_id);
+    free(p->stdin_path);
+    free(p->stdout_path);
+    free(p->stderr_path);
+    free(p->spec);
+}
+
+static int wait_reply(const struct shim_proc *p, struct kb_buf *reply, kb_err *err)
+{
+    struct kb_pb_timestamp ts = p->exited_at;
+    struct kb_pb_wait_resp w = { .exit_status = p->exit_status, .exited_at = &ts };
+
+    return shim_reply(&kb_pb_wait_resp_msg, &w, reply, err);
+}
+
+void shim_proc_exited(const struct shim_flags *f, struct shim_task *t, struct shim_proc *p, uint32_t status)
+{
+    struct kb_buf reply = { 0 };
+    kb_err err;
+
+    p->exit_status = status;
+    p->status = KB_TASK_STOPPED;
+    now(&p->exited_at);
+    if (f) {
+        struct kb_pb_timestamp ts = p->exited_at;
+        struct kb_pb_ev_exit ev = { .container_id = t->id, .id = (char *)proc_name(t, p), .pid = p->pid,
+                                    .exit_status = status, .exited_at = &ts };
+        shim_event(f, "/tasks/exit", "containerd.events.TaskExit", &kb_pb_ev_exit_msg, &ev);
+    }
+    if (wait_reply(p, &reply, &err) == 0)
+        for (unsigned i = 0; i < p->n_waiters; i++)
+            shim_respond(&p->waiters[i], 0, NULL, &reply);
+    p->n_waiters = 0;
+    kb_buf_free(&reply);
 }
 
 /* containerd's rootfs mounts at bundle/rootfs (overlay from the snapshotter, or binds) */
@@ -95,27 +136,7 @@ static int mount_rootfs(struct shim_task *t, const struct kb_pb_create_req *r, k
     return 0;
 }
 
-static int open_stdio(const struct shim_task *t, int fds[3], kb_err *err)
-{
-    const char *paths[3] = { t->stdin_path, t->stdout_path, t->stderr_path };
-
-    for (int i = 0; i < 3; i++) {
-        const char *p = paths[i] && paths[i][0] ? paths[i] : "/dev/null";
-        /* the fifos: containerd holds the other ends; O_RDWR never waits for them */
-        fds[i] = open(p, (i == 0 ? O_RDONLY | O_NONBLOCK : O_RDWR) | O_CLOEXEC);
-        if (fds[i] < 0) {
-            kb_error_errno(err, "open %s", p);
-            while (i-- > 0)
-                close(fds[i]);
-            return -1;
-        }
-        if (i == 0)
-            fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) & ~O_NONBLOCK);
-    }
-    return 0;
-}
-
-/* Fork the keeper with the fifos as its stdio; returns once the container is created. */
+/* Fork the keeper with the init's stdio as its stdio; returns once the container is created. */
 static int start_keeper(struct shim_task *t, const struct shim_flags *f, kb_err *err)
 {
     char path[PATH_MAX + 16], root[PATH_MAX];
@@ -123,6 +144,7 @@ static int start_keeper(struct shim_task *t, const struct shim_flags *f, kb_err 
     struct kb_keeper_opts ko = { 0 };
     struct kb_spec spec;
     size_t len, glen;
+    pid_t pid;
     int fds[3], r;
 
     snprintf(path, sizeof path, "%s/config.json", t->bundle);
@@ -132,28 +154,45 @@ static int start_keeper(struct shim_task *t, const struct shim_flags *f, kb_err 
         kb_spec_free(&spec);
         return kb_error_wrap(err, "%s", path);
     }
+    if (!spec.process.terminal != !t->init.terminal) {
+        kb_spec_free(&spec);
+        return kb_error(err, EINVAL, "%s: process.terminal is %s but Create asks for %s", path,
+                        spec.process.terminal ? "true" : "false", t->init.terminal ? "a terminal" : "none");
+    }
     snprintf(root, sizeof root, "%s/%s", SHIM_STATE_ROOT, f->namespace);
     snprintf(t->dir, sizeof t->dir, "%s/%s", root, t->id);
     ko.so = (struct kb_sandbox_opts){ .root = root, .id = t->id, .bundle = t->bundle, .spec = &spec,
                                       .boot_timeout_ms = 60000, .version = kb_version(), .abort_fd = -1 };
     ko.config = guest;
     ko.config_len = glen;
-    if (open_stdio(t, fds, err) < 0) {
+    ko.terminal = t->init.terminal;
+    if (shim_stdio_open(f, t->id, &t->init, fds, err) < 0) {
         kb_spec_free(&spec);
         return -1;
     }
-    r = kb_keeper_spawn(&ko, fds, &t->pid, NULL, 0, err);
+    r = kb_keeper_spawn(&ko, fds, &pid, NULL, 0, err);
+    t->init.pid = (uint32_t)pid;
     for (int i = 0; i < 3; i++)
         close(fds[i]);
     kb_spec_free(&spec);
     return r;
 }
 
+static void task_free(struct shim_task *t)
+{
+    for (int i = 0; i < SHIM_MAX_EXECS; i++)
+        if (t->execs[i])
+            shim_exec_remove(t, t->execs[i]);
+    shim_proc_fini(&t->init);
+    free(t->id);
+    free(t->bundle);
+    free(t);
+}
+
 static int create(struct shim_task **tp, const struct shim_flags *f, const uint8_t *p, size_t len,
                   struct kb_buf *reply, kb_err *err)
 {
     struct kb_pb_create_req r;
-    struct kb_pb_pid_resp resp;
     struct shim_task *t;
     int code = KB_TTRPC_INTERNAL;
 
@@ -173,261 +212,399 @@ static int create(struct shim_task **tp, const struct shim_flags *f, const uint8
         kb_pb_free(&kb_pb_create_req_msg, &r);
         return KB_TTRPC_INVALID_ARGUMENT;
     }
+    t->init.conn = -1;
+    t->init.io.stdin_keep = -1;
     t->id = strdup(r.id);
     t->bundle = strdup(r.bundle);
-    t->stdin_path = r.stdin_path ? strdup(r.stdin_path) : NULL;
-    t->stdout_path = r.stdout_path ? strdup(r.stdout_path) : NULL;
-    t->stderr_path = r.stderr_path ? strdup(r.stderr_path) : NULL;
-    t->terminal = r.terminal;
-    if (r.terminal) {
-        kb_error(err, ENOTSUP, "Create: a terminal is not supported by this shim yet");
+    t->init.stdin_path = r.stdin_path ? strdup(r.stdin_path) : NULL;
+    t->init.stdout_path = r.stdout_path ? strdup(r.stdout_path) : NULL;
+    t->init.stderr_path = r.stderr_path ? strdup(r.stderr_path) : NULL;
+    t->init.terminal = r.terminal;
+    if (r.checkpoint && r.checkpoint[0]) {
+        kb_error(err, ENOTSUP, "Create from a checkpoint: not supported by katabox");
         code = KB_TTRPC_UNIMPLEMENTED;
     } else if (mount_rootfs(t, &r, err) == 0 && start_keeper(t, f, err) == 0) {
-        struct kb_pb_task_io io = { .stdin_path = t->stdin_path, .stdout_path = t->stdout_path,
-                                    .stderr_path = t->stderr_path };
+        struct kb_pb_task_io io = { .stdin_path = t->init.stdin_path, .stdout_path = t->init.stdout_path,
+                                    .stderr_path = t->init.stderr_path, .terminal = t->init.terminal };
         struct kb_pb_ev_create ev = { .container_id = t->id, .bundle = t->bundle, .rootfs = r.rootfs,
-                                      .n_rootfs = r.n_rootfs, .io = &io, .pid = (uint32_t)t->pid };
-        t->status = KB_TASK_CREATED;
+                                      .n_rootfs = r.n_rootfs, .io = &io, .pid = t->init.pid };
+        struct kb_pb_pid_resp resp = { .pid = t->init.pid };
+        t->init.status = KB_TASK_CREATED;
         *tp = t;
-        resp.pid = (uint32_t)t->pid;
-        code = kb_pb_encode(&kb_pb_pid_resp_msg, &resp, reply, err) < 0 ? KB_TTRPC_INTERNAL : 0;
-        publish(f, "/tasks/create", "containerd.events.TaskCreate", &kb_pb_ev_create_msg, &ev);
+        code = shim_reply(&kb_pb_pid_resp_msg, &resp, reply, err);
+        shim_event(f, "/tasks/create", "containerd.events.TaskCreate", &kb_pb_ev_create_msg, &ev);
     }
     if (code && t != *tp) {
+        if (t->init.pid > 0) {
+            kill((pid_t)t->init.pid, SIGKILL);
+            waitpid((pid_t)t->init.pid, NULL, 0);
+        }
         if (t->rootfs[0])
             umount2(t->rootfs, MNT_DETACH);
         if (t->dir[0])
             kb_sandbox_remove_state(t->dir);
-        free(t->id);
-        free(t->bundle);
-        free(t->stdin_path);
-        free(t->stdout_path);
-        free(t->stderr_path);
-        free(t);
+        task_free(t);
     }
     kb_pb_free(&kb_pb_create_req_msg, &r);
     return code;
 }
 
-/* The task a request names; NotFound otherwise (execs are not supported yet). */
-static int find(struct shim_task *t, const char *id, const char *exec_id, kb_err *err)
+/* The process a request names: the init for an empty exec_id; NotFound otherwise. */
+static int find(struct shim_task *t, const char *id, const char *exec_id, struct shim_proc **p, kb_err *err)
 {
     if (!t || t->deleted || !id || strcmp(id, t->id) != 0) {
         kb_error(err, ENOENT, "task %s: not found", id ? id : "");
         return KB_TTRPC_NOT_FOUND;
     }
-    if (exec_id && exec_id[0]) {
+    *p = &t->init;
+    if (exec_id && exec_id[0] && !(*p = shim_exec_find(t, exec_id))) {
         kb_error(err, ENOENT, "process %s does not exist: not found", exec_id);
         return KB_TTRPC_NOT_FOUND;
     }
     return 0;
 }
 
-static int wait_reply(const struct shim_task *t, struct kb_buf *reply, kb_err *err)
+static int pids(struct shim_task *t, struct kb_buf *reply, kb_err *err)
 {
-    struct kb_pb_timestamp ts = t->exited_at;
-    struct kb_pb_wait_resp w = { .exit_status = t->exit_status, .exited_at = &ts };
+    char text[4096], *s = text;
+    struct kb_pb_process_info info[256];
+    struct kb_pb_process_details details[256];
+    struct kb_pb_any any[256];
+    struct kb_buf values[256];
+    struct kb_pb_pids_resp resp = { .processes = info };
+    int code = 0;
 
-    return kb_pb_encode(&kb_pb_wait_resp_msg, &w, reply, err) < 0 ? KB_TTRPC_INTERNAL : 0;
+    if (t->init.status == KB_TASK_STOPPED)
+        text[0] = '\0';
+    else if (kb_keeper_ask(t->dir, "ps", NULL, 0, text, sizeof text, err) < 0)
+        return KB_TTRPC_UNKNOWN;
+    /* the guest's pids: the processes live there; an exec's carries its id, as runc's shim says */
+    while (resp.n_processes < 256 && !code) {
+        size_t i = resp.n_processes;
+        char *end;
+        unsigned long v = strtoul(s, &end, 10);
+        struct shim_proc *e = NULL;
+
+        if (end == s)
+            break;
+        s = end;
+        info[i] = (struct kb_pb_process_info){ .pid = (uint32_t)v };
+        values[i] = (struct kb_buf){ 0 };
+        for (int j = 0; j < SHIM_MAX_EXECS && !e; j++)
+            if (t->execs[j] && t->execs[j]->status == KB_TASK_RUNNING && t->execs[j]->pid == v)
+                e = t->execs[j];
+        if (e) {
+            details[i].exec_id = e->exec_id;
+            if (kb_pb_encode(&kb_pb_process_details_msg, &details[i], &values[i], err) < 0)
+                code = KB_TTRPC_INTERNAL;
+            any[i] = (struct kb_pb_any){ .type_url = "containerd.runc.v1.ProcessDetails",
+                                         .value = values[i].data, .value_len = values[i].len };
+            info[i].info = &any[i];
+        }
+        resp.n_processes++;
+    }
+    if (!code)
+        code = shim_reply(&kb_pb_pids_resp_msg, &resp, reply, err);
+    for (size_t i = 0; i < resp.n_processes; i++)
+        kb_buf_free(&values[i]);
+    return code;
 }
 
-/* Pause, Resume, Pids: requests that carry the task's id alone (field 1, as id_req's). */
-static int by_id(struct shim_task *t, const struct shim_flags *f, const char *method, const uint8_t *p, size_t len,
-                 struct kb_buf *reply, kb_err *err)
+static int pause_resume(struct shim_task *t, const struct shim_flags *f, int pause, kb_err *err)
 {
-    struct kb_pb_id_req r;
-    struct kb_pb_ev_container ev;
-    int code;
+    struct kb_pb_ev_container ev = { .container_id = t->id };
 
-    if (kb_pb_decode(&kb_pb_id_req_msg, p, len, &r, err) < 0) {
-        kb_pb_free(&kb_pb_id_req_msg, &r);
-        return KB_TTRPC_INVALID_ARGUMENT;
-    }
-    code = find(t, r.id, NULL, err);
-    kb_pb_free(&kb_pb_id_req_msg, &r);
-    if (code)
-        return code;
-    ev.container_id = t->id;
-    if (!strcmp(method, "Pids")) {
-        char pids[4096];
-        struct kb_pb_process_info info[256];
-        struct kb_pb_pids_resp resp = { .processes = info };
-        char *s = pids;
-        if (t->status == KB_TASK_STOPPED)
-            pids[0] = '\0';
-        else if (kb_keeper_ask(t->dir, "ps", NULL, 0, pids, sizeof pids, err) < 0)
-            return KB_TTRPC_INTERNAL;
-        /* the guest's pids: the processes live there */
-        while (resp.n_processes < 256) {
-            char *end;
-            unsigned long v = strtoul(s, &end, 10);
-            if (end == s)
-                break;
-            info[resp.n_processes++] = (struct kb_pb_process_info){ .pid = (uint32_t)v };
-            s = end;
-        }
-        return kb_pb_encode(&kb_pb_pids_resp_msg, &resp, reply, err) < 0 ? KB_TTRPC_INTERNAL : 0;
-    }
-    if (!strcmp(method, "Pause")) {
-        if (t->status != KB_TASK_RUNNING)
-            return kb_error(err, EINVAL, "task %s is not running: failed precondition", t->id),
-                   KB_TTRPC_FAILED_PRECONDITION;
-        if (kb_keeper_request(t->dir, "pause", err) < 0)
-            return KB_TTRPC_INTERNAL;
-        t->status = KB_TASK_PAUSED;
-        publish(f, "/tasks/paused", "containerd.events.TaskPaused", &kb_pb_ev_container_msg, &ev);
-        return 0;
-    }
-    if (t->status != KB_TASK_PAUSED)
-        return kb_error(err, EINVAL, "task %s is not paused: failed precondition", t->id),
-               KB_TTRPC_FAILED_PRECONDITION;
-    if (kb_keeper_request(t->dir, "resume", err) < 0)
-        return KB_TTRPC_INTERNAL;
-    t->status = KB_TASK_RUNNING;
-    publish(f, "/tasks/resumed", "containerd.events.TaskResumed", &kb_pb_ev_container_msg, &ev);
+    if (t->init.status != (pause ? KB_TASK_RUNNING : KB_TASK_PAUSED))
+        return failed_precondition(err, pause ? "task is not running:" : "task is not paused:", t->id);
+    if (kb_keeper_request(t->dir, pause ? "pause" : "resume", err) < 0)
+        return KB_TTRPC_UNKNOWN;
+    t->init.status = pause ? KB_TASK_PAUSED : KB_TASK_RUNNING;
+    if (pause)
+        shim_event(f, "/tasks/paused", "containerd.events.TaskPaused", &kb_pb_ev_container_msg, &ev);
+    else
+        shim_event(f, "/tasks/resumed", "containerd.events.TaskResumed", &kb_pb_ev_container_msg, &ev);
     return 0;
 }
 
-int shim_task_call(struct shim_task **tp, const struct shim_flags *f, const char *method, const uint8_t *p,
-                   size_t len, const struct shim_call *call, struct kb_buf *reply, kb_err *err)
+static int kill_proc(struct shim_task *t, struct shim_proc *p, const struct kb_pb_kill_req *k, kb_err *err)
 {
-    struct shim_task *t = *tp;
-    struct kb_pb_id_req r;
+    char line[64];
+
+    if (p->status == KB_TASK_STOPPED)
+        return kb_error(err, ESRCH, "process already finished: not found"), KB_TTRPC_NOT_FOUND;
+    if (k->signal < 1 || k->signal > 64)
+        return kb_error(err, EINVAL, "signal %u: invalid argument", k->signal), KB_TTRPC_INVALID_ARGUMENT;
+    if (p->exec_id) {
+        if (p->status == KB_TASK_CREATED)
+            return kb_error(err, ESRCH, "process %s is not started: not found", p->exec_id), KB_TTRPC_NOT_FOUND;
+        snprintf(line, sizeof line, "kill %u\n", k->signal);
+        return shim_exec_line(p, line, err) < 0 ? KB_TTRPC_NOT_FOUND : 0;
+    }
+    snprintf(line, sizeof line, "kill %u %d", k->signal, k->all ? 1 : 0);
+    return kb_keeper_request(t->dir, line, err) < 0 ? KB_TTRPC_FAILED_PRECONDITION : 0;
+}
+
+static int resize(struct shim_task *t, struct shim_proc *p, const struct kb_pb_resize_req *r, kb_err *err)
+{
+    char line[64];
+
+    if (!p->terminal)
+        return failed_precondition(err, "process has no terminal:", proc_name(t, p));
+    if (p->status != KB_TASK_RUNNING && p->status != KB_TASK_PAUSED)
+        return 0;   /* nothing to size; containerd sends it after Start */
+    /* 0x0 included: a terminal nobody sized, as a pty's own */
+    if (r->width > 65535 || r->height > 65535)
+        return kb_error(err, EINVAL, "ResizePty %ux%u: invalid argument", r->width, r->height),
+               KB_TTRPC_INVALID_ARGUMENT;
+    snprintf(line, sizeof line, "resize %u %u%s", r->height, r->width, p->exec_id ? "\n" : "");
+    if ((p->exec_id ? shim_exec_line(p, line, err) : kb_keeper_request(t->dir, line, err)) == 0)
+        return 0;
+    /* it exited and we have not heard yet: nothing to size */
+    return err->errnum == ESRCH ? 0 : KB_TTRPC_UNKNOWN;
+}
+
+static int start(struct shim_task *t, const struct shim_flags *f, struct shim_proc *p, struct kb_buf *reply,
+                 kb_err *err)
+{
+    struct kb_pb_pid_resp resp;
     int code;
 
-    if (!strcmp(method, "Create"))
-        return create(tp, f, p, len, reply, err);
-    if (!strcmp(method, "Connect")) {
-        struct kb_pb_connect_resp c = { .shim_pid = (uint32_t)getpid(), .task_pid = t ? (uint32_t)t->pid : 0,
-                                        .version = (char *)kb_version() };
-        return kb_pb_encode(&kb_pb_connect_resp_msg, &c, reply, err) < 0 ? KB_TTRPC_INTERNAL : 0;
-    }
-    if (!strcmp(method, "Shutdown")) {
-        /* containerd sends it after every Delete: we go only when nothing is left */
-        if (!t) {
-            t = calloc(1, sizeof *t);
-            if (!t)
-                return kb_error(err, ENOMEM, "Shutdown"), KB_TTRPC_INTERNAL;
-            t->deleted = 1;
-            *tp = t;
-        }
-        if (t->deleted)
-            t->shutdown = 1;
-        return 0;
-    }
-    if (!strcmp(method, "Kill")) {
-        struct kb_pb_kill_req k;
-        char line[64];
-        if (kb_pb_decode(&kb_pb_kill_req_msg, p, len, &k, err) < 0) {
-            kb_pb_free(&kb_pb_kill_req_msg, &k);
-            return KB_TTRPC_INVALID_ARGUMENT;
-        }
-        code = find(t, k.id, k.exec_id, err);
-        if (!code && t->status == KB_TASK_STOPPED)
-            code = (kb_error(err, ESRCH, "process already finished: not found"), KB_TTRPC_NOT_FOUND);
-        if (!code && (k.signal < 1 || k.signal > 64))
-            code = (kb_error(err, EINVAL, "signal %u: invalid argument", k.signal), KB_TTRPC_INVALID_ARGUMENT);
-        if (!code) {
-            snprintf(line, sizeof line, "kill %u %d", k.signal, k.all ? 1 : 0);
-            if (kb_keeper_request(t->dir, line, err) < 0)
-                code = KB_TTRPC_FAILED_PRECONDITION;
-        }
-        kb_pb_free(&kb_pb_kill_req_msg, &k);
-        return code;
-    }
-    if (!strcmp(method, "Pause") || !strcmp(method, "Resume") || !strcmp(method, "Pids"))
-        return by_id(t, f, method, p, len, reply, err);
-    /* the rest name a process by id and exec_id */
-    if (strcmp(method, "Start") && strcmp(method, "State") && strcmp(method, "Wait") && strcmp(method, "Delete")) {
-        kb_error(err, ENOTSUP, "%s is not supported by katabox's shim yet: not implemented", method);
-        return KB_TTRPC_UNIMPLEMENTED;
-    }
-    if (kb_pb_decode(&kb_pb_id_req_msg, p, len, &r, err) < 0) {
-        kb_pb_free(&kb_pb_id_req_msg, &r);
-        return KB_TTRPC_INVALID_ARGUMENT;
-    }
-    code = find(t, r.id, r.exec_id, err);
-    kb_pb_free(&kb_pb_id_req_msg, &r);
-    if (code)
-        return code;
-    if (!strcmp(method, "Start")) {
-        struct kb_pb_pid_resp resp = { .pid = (uint32_t)t->pid };
-        struct kb_pb_ev_start ev = { .container_id = t->id, .pid = (uint32_t)t->pid };
-        if (t->status != KB_TASK_CREATED)
-            return kb_error(err, EINVAL, "cannot start a task that has run: failed precondition"),
-                   KB_TTRPC_FAILED_PRECONDITION;
+    if (p->exec_id) {
+        if ((code = shim_exec_start(t, f, p, err)) != 0)
+            return code;
+    } else {
+        struct kb_pb_ev_start ev = { .container_id = t->id, .pid = p->pid };
+        if (p->status != KB_TASK_CREATED)
+            return failed_precondition(err, "cannot start a task that has run:", t->id);
         if (kb_keeper_request(t->dir, "start", err) < 0)
-            return KB_TTRPC_INTERNAL;
+            return KB_TTRPC_UNKNOWN;
         /* an exit seen meanwhile stays; the order of events is create, start, exit */
-        if (t->status == KB_TASK_CREATED)
-            t->status = KB_TASK_RUNNING;
-        publish(f, "/tasks/start", "containerd.events.TaskStart", &kb_pb_ev_start_msg, &ev);
-        return kb_pb_encode(&kb_pb_pid_resp_msg, &resp, reply, err) < 0 ? KB_TTRPC_INTERNAL : 0;
+        if (p->status == KB_TASK_CREATED)
+            p->status = KB_TASK_RUNNING;
+        shim_event(f, "/tasks/start", "containerd.events.TaskStart", &kb_pb_ev_start_msg, &ev);
     }
-    if (!strcmp(method, "State")) {
-        struct kb_pb_timestamp ts = t->exited_at;
-        struct kb_pb_state_resp s = { .id = t->id, .bundle = t->bundle, .pid = (uint32_t)t->pid,
-                                      .status = t->status, .stdin_path = t->stdin_path,
-                                      .stdout_path = t->stdout_path, .stderr_path = t->stderr_path,
-                                      .terminal = t->terminal, .exit_status = t->exit_status,
-                                      .exited_at = t->status == KB_TASK_STOPPED ? &ts : NULL };
-        return kb_pb_encode(&kb_pb_state_resp_msg, &s, reply, err) < 0 ? KB_TTRPC_INTERNAL : 0;
+    resp.pid = p->pid;
+    return shim_reply(&kb_pb_pid_resp_msg, &resp, reply, err);
+}
+
+static int state(struct shim_task *t, struct shim_proc *p, struct kb_buf *reply, kb_err *err)
+{
+    struct kb_pb_timestamp ts = p->exited_at;
+    struct kb_pb_state_resp s = { .id = (char *)proc_name(t, p), .bundle = t->bundle, .pid = p->pid,
+                                  .status = p->status, .stdin_path = p->stdin_path,
+                                  .stdout_path = p->stdout_path, .stderr_path = p->stderr_path,
+                                  .terminal = p->terminal, .exit_status = p->exit_status,
+                                  .exited_at = p->status == KB_TASK_STOPPED ? &ts : NULL,
+                                  .exec_id = p->exec_id };
+
+    return shim_reply(&kb_pb_state_resp_msg, &s, reply, err);
+}
+
+static int delete(struct shim_task *t, const struct shim_flags *f, struct shim_proc *p, struct kb_buf *reply,
+                  kb_err *err)
+{
+    struct kb_pb_timestamp ts;
+    struct kb_pb_delete_resp d = { .pid = p->pid, .exit_status = p->exit_status, .exited_at = &ts };
+    int code;
+
+    if (p->status != KB_TASK_STOPPED && p->status != KB_TASK_CREATED)
+        return failed_precondition(err, "cannot delete a running process:", proc_name(t, p));
+    if (p->status == KB_TASK_CREATED && !p->exec_id && p->pid > 0) {
+        /* never started: its keeper and VM go */
+        kill((pid_t)p->pid, SIGKILL);
+        waitpid((pid_t)p->pid, NULL, 0);
+        now(&p->exited_at);
     }
-    if (!strcmp(method, "Wait")) {
-        if (t->status == KB_TASK_STOPPED)
-            return wait_reply(t, reply, err);
-        if (t->n_waiters == MAX_WAITERS)
-            return kb_error(err, EBUSY, "too many waiters"), KB_TTRPC_RESOURCE_EXHAUSTED;
-        t->waiters[t->n_waiters++] = *call;
-        return -1;
+    ts = p->exited_at;
+    code = shim_reply(&kb_pb_delete_resp_msg, &d, reply, err);
+    if (p->exec_id) {
+        /* runc's shim publishes no TaskDelete for an exec */
+        shim_exec_remove(t, p);
+        return code;
     }
-    /* Delete */
     {
-        struct kb_pb_timestamp ts = t->exited_at;
-        struct kb_pb_delete_resp d = { .pid = (uint32_t)t->pid, .exit_status = t->exit_status, .exited_at = &ts };
-        struct kb_pb_ev_delete ev = { .container_id = t->id, .pid = (uint32_t)t->pid,
-                                      .exit_status = t->exit_status, .exited_at = &ts };
-        if (t->status != KB_TASK_STOPPED && t->status != KB_TASK_CREATED)
-            return kb_error(err, EBUSY, "task %s is running: failed precondition", t->id),
-                   KB_TTRPC_FAILED_PRECONDITION;
-        if (t->status == KB_TASK_CREATED && t->pid > 0) {
-            /* never started: its keeper and VM go */
-            kill(t->pid, SIGKILL);
-            waitpid(t->pid, NULL, 0);
-            now(&t->exited_at);
-            ts = t->exited_at;
-        }
+        struct kb_pb_ev_delete ev = { .container_id = t->id, .pid = p->pid, .exit_status = p->exit_status,
+                                      .exited_at = &ts };
+        for (int i = 0; i < SHIM_MAX_EXECS; i++)
+            if (t->execs[i])
+                shim_exec_remove(t, t->execs[i]);
+        shim_stdio_release(&p->io);
         kb_sandbox_remove_state(t->dir);
         if (t->rootfs[0])
             umount2(t->rootfs, MNT_DETACH);
         t->deleted = 1;
-        publish(f, "/tasks/delete", "containerd.events.TaskDelete", &kb_pb_ev_delete_msg, &ev);
-        return kb_pb_encode(&kb_pb_delete_resp_msg, &d, reply, err) < 0 ? KB_TTRPC_INTERNAL : 0;
+        shim_event(f, "/tasks/delete", "containerd.events.TaskDelete", &kb_pb_ev_delete_msg, &ev);
     }
+    return code;
+}
+
+/* The methods that name a process by id and exec_id alone. */
+static int by_process(struct shim_task *t, const struct shim_flags *f, const char *method, const uint8_t *payload,
+                      size_t len, const struct shim_call *call, struct kb_buf *reply, kb_err *err)
+{
+    struct kb_pb_id_req r;
+    struct shim_proc *p;
+    int code;
+
+    if (kb_pb_decode(&kb_pb_id_req_msg, payload, len, &r, err) < 0) {
+        kb_pb_free(&kb_pb_id_req_msg, &r);
+        return KB_TTRPC_INVALID_ARGUMENT;
+    }
+    code = find(t, r.id, r.exec_id, &p, err);
+    kb_pb_free(&kb_pb_id_req_msg, &r);
+    if (code)
+        return code;
+    if (!strcmp(method, "Start"))
+        return start(t, f, p, reply, err);
+    if (!strcmp(method, "State"))
+        return state(t, p, reply, err);
+    if (!strcmp(method, "Delete"))
+        return delete(t, f, p, reply, err);
+    /* Wait */
+    if (p->status == KB_TASK_STOPPED)
+        return wait_reply(p, reply, err);
+    if (p->n_waiters == SHIM_MAX_WAITERS)
+        return kb_error(err, EBUSY, "too many waiters"), KB_TTRPC_RESOURCE_EXHAUSTED;
+    p->waiters[p->n_waiters++] = *call;
+    return -1;
+}
+
+static int connect_shutdown(struct shim_task **tp, const char *method, struct kb_buf *reply, kb_err *err)
+{
+    struct shim_task *t = *tp;
+
+    if (!strcmp(method, "Connect")) {
+        struct kb_pb_connect_resp c = { .shim_pid = (uint32_t)getpid(), .task_pid = t ? t->init.pid : 0,
+                                        .version = (char *)kb_version() };
+        return shim_reply(&kb_pb_connect_resp_msg, &c, reply, err);
+    }
+    /* Shutdown: containerd sends it after every Delete; we go only when nothing is left */
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t)
+            return kb_error(err, ENOMEM, "Shutdown"), KB_TTRPC_INTERNAL;
+        t->init.conn = -1;
+        t->init.io.stdin_keep = -1;
+        t->deleted = 1;
+        *tp = t;
+    }
+    if (t->deleted)
+        t->shutdown = 1;
+    return 0;
+}
+
+int shim_task_call(struct shim_task **tp, const struct shim_flags *f, const char *method, const uint8_t *payload,
+                   size_t len, const struct shim_call *call, struct kb_buf *reply, kb_err *err)
+{
+    struct shim_task *t = *tp;
+    struct shim_proc *p;
+    int code;
+
+    if (!strcmp(method, "Create"))
+        return create(tp, f, payload, len, reply, err);
+    if (!strcmp(method, "Connect") || !strcmp(method, "Shutdown"))
+        return connect_shutdown(tp, method, reply, err);
+    if (!strcmp(method, "Start") || !strcmp(method, "State") || !strcmp(method, "Wait") ||
+        !strcmp(method, "Delete"))
+        return by_process(t, f, method, payload, len, call, reply, err);
+    if (!strcmp(method, "Kill")) {
+        struct kb_pb_kill_req k;
+        if (kb_pb_decode(&kb_pb_kill_req_msg, payload, len, &k, err) < 0)
+            code = KB_TTRPC_INVALID_ARGUMENT;
+        else if (!(code = find(t, k.id, k.exec_id, &p, err)))
+            code = kill_proc(t, p, &k, err);
+        kb_pb_free(&kb_pb_kill_req_msg, &k);
+        return code;
+    }
+    if (!strcmp(method, "ResizePty")) {
+        struct kb_pb_resize_req r;
+        if (kb_pb_decode(&kb_pb_resize_req_msg, payload, len, &r, err) < 0)
+            code = KB_TTRPC_INVALID_ARGUMENT;
+        else if (!(code = find(t, r.id, r.exec_id, &p, err)))
+            code = resize(t, p, &r, err);
+        kb_pb_free(&kb_pb_resize_req_msg, &r);
+        return code;
+    }
+    if (!strcmp(method, "CloseIO")) {
+        struct kb_pb_close_io_req r;
+        if (kb_pb_decode(&kb_pb_close_io_req_msg, payload, len, &r, err) < 0)
+            code = KB_TTRPC_INVALID_ARGUMENT;
+        else if (!(code = find(t, r.id, r.exec_id, &p, err)) && r.close_stdin)
+            shim_stdio_close_stdin(&p->io);
+        kb_pb_free(&kb_pb_close_io_req_msg, &r);
+        return code;
+    }
+    if (!strcmp(method, "Update")) {
+        struct kb_pb_update_req r;
+        if (kb_pb_decode(&kb_pb_update_req_msg, payload, len, &r, err) < 0)
+            code = KB_TTRPC_INVALID_ARGUMENT;
+        else if (!(code = find(t, r.id, NULL, &p, err)))
+            code = shim_update(t, &r, err);
+        kb_pb_free(&kb_pb_update_req_msg, &r);
+        return code;
+    }
+    if (!strcmp(method, "Checkpoint")) {
+        kb_error(err, ENOTSUP, "Checkpoint is not supported by katabox (the container lives in a VM): "
+                               "not implemented");
+        return KB_TTRPC_UNIMPLEMENTED;
+    }
+    if (strcmp(method, "Pause") && strcmp(method, "Resume") && strcmp(method, "Pids") && strcmp(method, "Stats") &&
+        strcmp(method, "Exec")) {
+        kb_error(err, ENOTSUP, "%s: not implemented", method);
+        return KB_TTRPC_UNIMPLEMENTED;
+    }
+    if (!strcmp(method, "Exec")) {
+        if ((code = find(t, t ? t->id : NULL, NULL, &p, err)) != 0)
+            return code;
+        return shim_exec_add(t, f, payload, len, err);
+    }
+    {
+        /* the rest carry the task's id alone (field 1, as id_req's) */
+        struct kb_pb_id_req r;
+        if (kb_pb_decode(&kb_pb_id_req_msg, payload, len, &r, err) < 0)
+            code = KB_TTRPC_INVALID_ARGUMENT;
+        else
+            code = find(t, r.id, NULL, &p, err);
+        kb_pb_free(&kb_pb_id_req_msg, &r);
+        if (code)
+            return code;
+    }
+    if (!strcmp(method, "Pids"))
+        return pids(t, reply, err);
+    if (!strcmp(method, "Stats"))
+        return shim_stats(t, reply, err);
+    return pause_resume(t, f, method[0] == 'P', err);
 }
 
 void shim_task_reaped(struct shim_task *t, const struct shim_flags *f, pid_t pid, int status)
 {
-    struct kb_buf reply = { 0 };
-    kb_err err;
-
-    if (!t || pid != t->pid)
+    if (!t || t->deleted || (uint32_t)pid != t->init.pid || t->init.status == KB_TASK_STOPPED)
         return;
     /* the keeper exits with the container's status as a shell tells it (128+N for signal N) */
-    t->exit_status = WIFEXITED(status) ? (uint32_t)WEXITSTATUS(status) : 128u + (uint32_t)WTERMSIG(status);
-    t->status = KB_TASK_STOPPED;
-    now(&t->exited_at);
-    {
-        struct kb_pb_timestamp ts = t->exited_at;
-        struct kb_pb_ev_exit ev = { .container_id = t->id, .id = t->id, .pid = (uint32_t)t->pid,
-                                    .exit_status = t->exit_status, .exited_at = &ts };
-        publish(f, "/tasks/exit", "containerd.events.TaskExit", &kb_pb_ev_exit_msg, &ev);
+    shim_proc_exited(f, t, &t->init,
+                     WIFEXITED(status) ? (uint32_t)WEXITSTATUS(status) : 128u + (uint32_t)WTERMSIG(status));
+}
+
+void shim_task_conn_closed(struct shim_task *t, int fd)
+{
+    struct shim_proc *procs[SHIM_MAX_EXECS + 1];
+    int n = 0;
+
+    if (!t)
+        return;
+    procs[n++] = &t->init;
+    for (int i = 0; i < SHIM_MAX_EXECS; i++)
+        if (t->execs[i])
+            procs[n++] = t->execs[i];
+    /* its waiters are gone with it: a later connection may get the same fd */
+    for (int i = 0; i < n; i++) {
+        struct shim_proc *p = procs[i];
+        unsigned k = 0;
+        for (unsigned j = 0; j < p->n_waiters; j++)
+            if (p->waiters[j].conn != fd)
+                p->waiters[k++] = p->waiters[j];
+        p->n_waiters = k;
     }
-    if (wait_reply(t, &reply, &err) == 0)
-        for (unsigned i = 0; i < t->n_waiters; i++)
-            shim_respond(&t->waiters[i], 0, NULL, &reply);
-    t->n_waiters = 0;
-    kb_buf_free(&reply);
 }
 
 int shim_task_gone(const struct shim_task *t)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static int read_answer(int fd, char *line, size_t max, kb_err *err)
     return 0;
 }
 
-int kb_keeper_exec(const char *dir, const struct kb_msg_exec *x, const int fds[3], int *conn,
+int kb_keeper_exec(const char *dir, const struct kb_msg_exec *x, const int fds[3], int *conn, uint32_t *pid,
                    kb_err *err)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -83,6 +84,13 @@ int kb_keeper_exec(const char *dir, const struct kb_msg_exec *x, const int fds[3
         return kb_error(err, 0, "%s", line + 6);
     if (strncmp(line, "ok ", 3) != 0)
         return kb_error(err, EPROTO, "the container's keeper answered '%s'", line);
+    if (pid) {
+        char *end;
+        unsigned long v = strtoul(line + 3, &end, 10);
+        if (*end || end == line + 3 || v > UINT32_MAX)
+            return kb_error(err, EPROTO, "the container's keeper answered '%s'", line);
+        *pid = (uint32_t)v;
+    }
     *conn = kb_steal_fd(&fd);
     return 0;
 }

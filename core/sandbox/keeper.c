@@ -133,6 +133,17 @@ static int execute(struct keeper *k, char *line, char *answer, size_t len, kb_er
         free(p.pids);
         return 0;
     }
+    if (strncmp(line, "resize ", 7) == 0) {
+        char *end;
+        unsigned long rows = strtoul(line + 7, &end, 10), cols = *end == ' ' ? strtoul(end + 1, &end, 10) : 0;
+        if (*end || rows > 65535 || cols > 65535)
+            snprintf(answer, len, "error bad resize request\n");
+        else if (kb_relay_resize(&k->relay, (unsigned)rows, (unsigned)cols, &why) < 0)
+            snprintf(answer, len, "error %s\n", why.msg);
+        else
+            snprintf(answer, len, "ok\n");
+        return 0;
+    }
     if (parse_kill(line, &sig, &all)) {
         if (kb_relay_signal(&k->relay, sig, all, &why) < 0)
             snprintf(answer, len, "error %s\n", why.msg);
@@ -323,6 +334,8 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
             goto fail;
         io = (struct kb_run_io){ .in = console, .out = console, .err = console, .terminal = 1,
                                  .tty = console, .sigfd = io.sigfd };
+    } else if (o->terminal) {
+        io.terminal = 1;    /* sized by "resize" lines */
     }
     {
         /* SIGTERM to the keeper during boot (an engine giving up) aborts it */
@@ -423,4 +436,22 @@ int kb_keeper_ask(const char *dir, const char *line, const void *body, size_t bo
     if (strncmp(answer, "error ", 6) == 0)
         return kb_error(err, 0, "%s", answer + 6);
     return kb_error(err, EPROTO, "the container's keeper did not answer");
+}
+
+int kb_keeper_stats(const char *dir, struct kb_msg_stats *st, kb_err *err)
+{
+    char rest[256], *p = rest;
+    uint64_t *f[] = { &st->cpu_usage_usec, &st->cpu_user_usec, &st->cpu_system_usec, &st->memory_current,
+                      &st->memory_max, &st->pids_current, &st->pids_max, &st->oom_kills };
+
+    if (kb_keeper_ask(dir, "stats", NULL, 0, rest, sizeof rest, err) < 0)
+        return -1;
+    for (size_t i = 0; i < KB_ARRAY_SIZE(f); i++) {
+        char *end;
+        *f[i] = strtoull(p, &end, 10);
+        if (end == p || (*end && *end != ' '))
+            return kb_error(err, EPROTO, "the keeper's stats: '%s'", rest);
+        p = end;
+    }
+    return 0;
 }

@@ -24,6 +24,7 @@ struct kb_keeper_opts {
     size_t config_len;
     int ready_fd;               /* gets "ok\n", or the error, once created */
     const char *console_socket; /* process.terminal: where the pty master goes, as runc */
+    int terminal;               /* process.terminal without one: the pty's stream is stdin/stdout (the shim) */
 };
 
 /* Run the keeper (in the forked child); returns the exit status for it. */
@@ -41,10 +42,13 @@ int kb_keeper_request(const char *dir, const char *line, kb_err *err);
 int kb_keeper_ask(const char *dir, const char *line, const void *body, size_t body_len, char *rest,
                   size_t rest_len, kb_err *err);
 
+/* The container's cgroup counters in the guest ("stats"). */
+int kb_keeper_stats(const char *dir, struct kb_msg_stats *st, kb_err *err);
+
 /* exec, the command's side (exec_client.c): send EXEC x with the process's
  * stdio fds to the keeper of dir; *conn gets the connection once the
- * process runs (refusals are err, with the keeper's words). */
-int kb_keeper_exec(const char *dir, const struct kb_msg_exec *x, const int fds[3], int *conn,
+ * process runs, *pid (may be NULL) its guest pid (refusals are err, with the keeper's words). */
+int kb_keeper_exec(const char *dir, const struct kb_msg_exec *x, const int fds[3], int *conn, uint32_t *pid,
                    kb_err *err);
 /* Wait on conn for the process's "exit STATUS", forwarding the signals of
  * sigfd as kills and, with tty >= 0, its size on SIGWINCH. */

@@ -84,17 +84,25 @@ static int on_frame(void *ctx, const struct kb_frame_hdr *h, const uint8_t *p, s
     }
 }
 
-static int send_resize(struct kb_relay *r, kb_err *err)
+int kb_relay_resize(struct kb_relay *r, unsigned rows, unsigned cols, kb_err *err)
 {
     struct kb_msg m = { .kind = KB_KIND_RESIZE };
+
+    if (!r->io->terminal)
+        return kb_error(err, ENOTTY, "the container has no terminal");
+    m.u.resize = (struct kb_msg_resize){ .container_id = (char *)r->id, .exec_id = "",
+                                         .rows = rows, .cols = cols };
+    return kb_agent_send(&r->sb->agent, KB_MSG_RESIZE, &m, NULL, err);
+}
+
+static int send_resize(struct kb_relay *r, kb_err *err)
+{
     unsigned rows, cols;
 
     /* a terminal without a size (a pty nobody sized) keeps process.consoleSize */
     if (r->io->tty < 0 || kb_tty_size(r->io->tty, &rows, &cols) < 0 || (!rows && !cols))
         return 0;
-    m.u.resize = (struct kb_msg_resize){ .container_id = (char *)r->id, .exec_id = "",
-                                         .rows = rows, .cols = cols };
-    return kb_agent_send(&r->sb->agent, KB_MSG_RESIZE, &m, NULL, err);
+    return kb_relay_resize(r, rows, cols, err);
 }
 
 static int forward_signals(struct kb_relay *r, kb_err *err)

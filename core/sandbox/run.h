@@ -64,6 +64,8 @@ int kb_relay_start(struct kb_relay *r, kb_err *err);
 int kb_relay_wait(struct kb_relay *r, const struct kb_relay_ctl *ctl, int *status, kb_err *err);
 /* Forward SIGNAL sig to the container's init (or all its processes). */
 int kb_relay_signal(struct kb_relay *r, int sig, int all, kb_err *err);
+/* Set the init's terminal size (process.terminal). */
+int kb_relay_resize(struct kb_relay *r, unsigned rows, unsigned cols, kb_err *err);
 /* Freeze (pause 1) or thaw the container's processes in the guest. */
 int kb_relay_pause(struct kb_relay *r, int pause, kb_err *err);
 /* The container's processes, as guest pids (free pids->pids). */

@@ -35,6 +35,11 @@ static const struct kb_pb_field process_info_f[] = {
 };
 const struct kb_pb_msg kb_pb_process_info_msg = { "containerd.v1.types.ProcessInfo", sizeof(struct kb_pb_process_info), process_info_f, sizeof process_info_f / sizeof process_info_f[0] };
 
+static const struct kb_pb_field process_details_f[] = {
+    F(struct kb_pb_process_details, 1, STR, 0, exec_id, 0, NULL),
+};
+const struct kb_pb_msg kb_pb_process_details_msg = { "containerd.runc.v1.ProcessDetails", sizeof(struct kb_pb_process_details), process_details_f, sizeof process_details_f / sizeof process_details_f[0] };
+
 static const struct kb_pb_field create_req_f[] = {
     F(struct kb_pb_create_req, 1, STR, 0, id, 0, NULL),
     F(struct kb_pb_create_req, 2, STR, 0, bundle, 0, NULL),

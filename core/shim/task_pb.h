@@ -53,6 +53,12 @@ struct kb_pb_process_info {
 };
 extern const struct kb_pb_msg kb_pb_process_info_msg;
 
+/* containerd.runc.v1.ProcessDetails: ProcessInfo.info of an exec in Pids */
+struct kb_pb_process_details {
+    char *exec_id;
+};
+extern const struct kb_pb_msg kb_pb_process_details_msg;
+
 /* CreateTaskRequest */
 struct kb_pb_create_req {
     char *id;

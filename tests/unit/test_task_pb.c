@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/shim/metrics_pb.h"
 #include "../../core/shim/task_pb.h"
 #include "tap.h"
 
@@ -55,6 +56,24 @@ int main(void)
            !back.rootfs[0].target && back.terminal && !back.stderr_path && !back.options,
        "its mounts, options, stdio paths; absent fields stay NULL");
     kb_pb_free(&kb_pb_create_req_msg, &back);
+    kb_buf_reset(&out);
+
+    {
+        struct kb_pb_pids_stat pids = { 1, 2 };
+        struct kb_pb_cpu_stat cpu = { 3, 4, 5 };
+        struct kb_pb_memory_stat mem = { 6, 7 };
+        struct kb_pb_memory_events events = { 8 };
+        struct kb_pb_metrics metrics = { &pids, &cpu, &mem, &events };
+        struct kb_pb_process_details d = { .exec_id = "p1" };
+
+        ok(kb_pb_encode(&kb_pb_metrics_msg, &metrics, &out, &err) == 0 &&
+               is(&out, "\x0a\x04\x08\x01\x10\x02" "\x12\x06\x08\x03\x10\x04\x18\x05"
+                        "\x22\x06\x80\x02\x06\x88\x02\x07" "\x42\x02\x28\x08", 26),
+           "cgroups v2 Metrics: pids 1, cpu 2, memory 4 (usage 32, usage_limit 33 as two-byte keys), events 8");
+        kb_buf_reset(&out);
+        ok(kb_pb_encode(&kb_pb_process_details_msg, &d, &out, &err) == 0 && is(&out, "\x0a\x02p1", 4),
+           "ProcessDetails: exec_id 1");
+    }
     kb_buf_free(&out);
     kb_buf_free(&ev);
     return tap_done();

@@ -1,0 +1,89 @@
+/* The daemon's task and its processes (the init and its execs), shared by
+ * task.c (the service's dispatch and the init), exec.c, stdio.c and
+ * stats.c. The task's VM is run by a sandbox keeper; an exec is one
+ * connection to that keeper, which says "exit N" at the end. */
+#ifndef KB_SHIM_TASK_H
+#define KB_SHIM_TASK_H
+
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../../core/shim/task_pb.h"
+#include "shim.h"
+
+#define SHIM_MAX_WAITERS 16
+#define SHIM_MAX_EXECS 64
+
+/* What a process's stdio holds on the host once its fds went to the keeper. */
+struct shim_stdio {
+    int stdin_keep;             /* our writer on the stdin fifo: the copy sees EOF after CloseIO only */
+    pid_t logger;               /* binary:// : the logging process, or 0 */
+};
+
+struct shim_proc {
+    char *exec_id;              /* NULL: the task's init */
+    char *stdin_path, *stdout_path, *stderr_path;
+    int terminal;
+    uint32_t pid;               /* init: its keeper (host); exec: the guest's pid */
+    uint32_t status;            /* KB_TASK_* */
+    uint32_t exit_status;
+    struct kb_pb_timestamp exited_at;
+    struct shim_stdio io;
+    int conn;                   /* exec: its keeper connection once started, else -1 */
+    char line[64];              /* exec: a partial line from it */
+    size_t line_len;
+    char *spec;                 /* exec: the OCI process (JSON) until Start */
+    size_t spec_len;
+    struct shim_call waiters[SHIM_MAX_WAITERS];
+    unsigned n_waiters;
+};
+
+struct shim_task {
+    char *id, *bundle;
+    char dir[PATH_MAX];         /* the keeper's state dir */
+    char rootfs[PATH_MAX];      /* what we mounted, "" when nothing */
+    struct shim_proc init;
+    struct shim_proc *execs[SHIM_MAX_EXECS];
+    int deleted, shutdown;
+};
+
+/* --- task.c */
+/* The process exited: record it, publish TaskExit, answer its waiters. */
+void shim_proc_exited(const struct shim_flags *f, struct shim_task *t, struct shim_proc *p, uint32_t status);
+/* Free what p owns (not p). */
+void shim_proc_fini(struct shim_proc *p);
+/* Encode a plain message into reply: 0, or the ttrpc code with err. */
+int shim_reply(const struct kb_pb_msg *d, const void *m, struct kb_buf *reply, kb_err *err);
+/* Publish an event (core/shim/task_pb message d of value ev). */
+void shim_event(const struct shim_flags *f, const char *topic, const char *type, const struct kb_pb_msg *d,
+                const void *ev);
+
+/* --- stdio.c */
+/* Open p's stdio for the keeper (fifos, plain files, file:// and binary:// URIs, as containerd's
+ * runc shim does): fds[0..2] to hand over and close, p->io what we keep. */
+int shim_stdio_open(const struct shim_flags *f, const char *id, struct shim_proc *p, int fds[3], kb_err *err);
+/* CloseIO: drop our stdin writer. */
+void shim_stdio_close_stdin(struct shim_stdio *io);
+/* Release everything of p->io (the logger gets SIGTERM; the daemon reaps it). */
+void shim_stdio_release(struct shim_stdio *io);
+
+/* --- exec.c */
+struct shim_proc *shim_exec_find(struct shim_task *t, const char *exec_id);
+/* Exec: register the process (it starts with Start). */
+int shim_exec_add(struct shim_task *t, const struct shim_flags *f, const uint8_t *p, size_t len, kb_err *err);
+/* Start of an exec: the keeper runs it; *pid its guest pid. */
+int shim_exec_start(struct shim_task *t, const struct shim_flags *f, struct shim_proc *p, kb_err *err);
+/* Signal or resize a running exec. */
+int shim_exec_line(struct shim_proc *p, const char *line, kb_err *err);
+/* Delete of an exec that is not running. */
+void shim_exec_remove(struct shim_task *t, struct shim_proc *p);
+
+/* --- stats.c */
+/* Stats: the guest cgroup's counters as io.containerd.cgroups.v2.Metrics. */
+int shim_stats(struct shim_task *t, struct kb_buf *reply, kb_err *err);
+/* Update: an OCI LinuxResources (JSON in the Any) applied in the guest. */
+int shim_update(struct shim_task *t, const struct kb_pb_update_req *r, kb_err *err);
+
+#endif

@@ -1,0 +1,44 @@
+# Sourced after lib.bash by the tests that drive Debian's containerd 1.6: it
+# starts one with a private root, state and socket and our shim first on its
+# PATH (ctd_start), stops it (ctd_stop), and imports the test image built by
+# tests/tools/mkimage.py (ctd_image). `c` is ctr on that containerd.
+ns=kbtest
+sock=$scratch/containerd.sock
+image=docker.io/katabox/busybox:test
+ctd=
+ctd_config() {
+    cat >"$scratch/config.toml" <<TOML
+version = 2
+root = "$scratch/root"
+state = "$scratch/state"
+disabled_plugins = [${ctd_disabled:-\"io.containerd.grpc.v1.cri\"}]
+[grpc]
+  address = "$sock"
+[ttrpc]
+  address = "$sock.ttrpc"
+${ctd_extra:-}
+TOML
+}
+c() { ctr --address "$sock" -n "$ns" "$@"; }
+ctd_start() {
+    [ -f "$scratch/config.toml" ] || ctd_config
+    PATH=$top/build/bin:$PATH containerd --config "$scratch/config.toml" >>"$scratch/containerd.log" 2>&1 &
+    ctd=$!
+    for _ in $(seq 100); do c version >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+ctd_stop() {
+    [ -n "$ctd" ] && { kill "$ctd" 2>/dev/null; wait "$ctd" 2>/dev/null; }
+    ctd=
+}
+# every shim of this test's namespace, every QEMU of its state root, every mount under scratch
+ctd_cleanup() {
+    ctd_stop
+    pkill -KILL -f "containerd-shim-kata-v2 -namespace $ns -address $sock" 2>/dev/null
+    for m in $(awk -v s="$scratch" '$2 ~ s {print $2}' /proc/mounts | sort -r); do umount -l "$m"; done
+    cleanup_scratch
+}
+ctd_image() {
+    python3 "$top/tests/tools/mkimage.py" "$scratch/img.tar" "$image" >/dev/null && c image import "$scratch/img.tar"
+}
+shims_left() { pgrep -f "containerd-shim-kata-v2 -namespace $ns -address $sock" || true; }
