@@ -1,6 +1,8 @@
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -129,4 +131,22 @@ int kb_stop_signal(int sigfd, kb_err *err)
             return kb_error(err, EINTR, "interrupted by signal %d", sig), 1;
     }
     return 0;
+}
+
+void kb_clear_dir(const char *dir, void (*fn)(const char *path))
+{
+    char path[PATH_MAX + 256];
+    struct dirent *e;
+    DIR *d = opendir(dir);
+
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        fn(path);
+    }
+    closedir(d);
+    rmdir(dir);
 }

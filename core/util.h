@@ -34,5 +34,7 @@ int kb_stop_signal(int sigfd, kb_err *err);
 
 /* Create path and its missing parents with mode (existing ones are left alone). */
 int kb_mkdir_p(const char *path, mode_t mode, kb_err *err);
+/* Call fn on the path of every entry of dir but "." ones, then remove dir (when empty). */
+void kb_clear_dir(const char *dir, void (*fn)(const char *path));
 
 #endif

@@ -48,7 +48,8 @@ struct agent_ctr {
     struct kb_ctr ctr;
     char *rootfs;
     bool share_mounted;         /* we mounted the 9p share at rootfs */
-    char *binds;                /* where the bind sources' share is mounted; NULL: none */
+    char *binds;                /* where the bind sources are; NULL: none */
+    bool binds_mounted;         /* we mounted their share there */
     char *cgroup;               /* its cgroup directory (cgroup.c); NULL: none */
     bool paused;
     bool started;
@@ -60,6 +61,7 @@ struct agent {
     struct kb_conn conn;
     int sigfd;
     bool hello_done, shutdown;
+    bool pod_mounted;           /* the pod share is at KB_GUEST_POD */
     uint64_t ready_ns;          /* CLOCK_BOOTTIME when we were ready */
     struct agent_ctr *ctrs[AGENT_MAX_CONTAINERS];
 };
@@ -72,6 +74,8 @@ int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err);
 /* Release everything of one container (its init is already dead or killed; live
  * execs are killed here). */
 void agent_ctr_free(struct agent_ctr *c);
+/* DELETE: kill what still runs of the container and free it. */
+int agent_delete(struct agent *a, const char *id, kb_err *err);
 /* Run a process in a container as EXEC asks; *pid gets it. */
 int agent_exec(struct agent *a, const struct kb_msg_exec *m, pid_t *pid, kb_err *err);
 /* Free an exec that is in no list: its EXIT was sent, or it never ran. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../core/sandbox/binds.h"
+#include "../../core/sandbox/pod.h"
 #include "../../core/util.h"
 #include "agent.h"
 
@@ -78,11 +79,11 @@ void agent_ctr_free(struct agent_ctr *c)
     agent_cgroup_remove(c);
     if (c->share_mounted)
         umount2(c->rootfs, MNT_DETACH);
-    if (c->binds) {
+    if (c->binds_mounted) {
         umount2(c->binds, MNT_DETACH);
         rmdir(c->binds);
-        free(c->binds);
     }
+    free(c->binds);
     kb_spec_free(&c->spec);
     free(c->rootfs);
     free(c->id);
@@ -102,20 +103,35 @@ static int mount_share(const char *tag, const char *where, unsigned long flags, 
     return 0;
 }
 
-/* Point the spec's bind mounts at their sources in the host's share
- * (entry i is the source of mounts[i]: core/sandbox/binds.h). */
-static int use_binds(struct agent_ctr *c, const char *tag, kb_err *err)
+/* The pod share, mounted by the first container that uses it, for all. */
+static int pod_share(struct agent *a, kb_err *err)
 {
-    if (asprintf(&c->binds, "%s/%s", KB_GUEST_BINDS, c->id) < 0) {
+    if (!a->pod_mounted && mount_share(KB_POD_TAG, KB_GUEST_POD, 0, err) < 0)
+        return -1;
+    a->pod_mounted = true;
+    return 0;
+}
+
+/* Point the spec's bind mounts at their sources in the host's share
+ * (entry i is the source of mounts[i]: core/sandbox/binds.h), or in the
+ * container's directory of the pod share. */
+static int use_binds(struct agent *a, struct agent_ctr *c, const char *tag, kb_err *err)
+{
+    int pod = strcmp(tag, KB_POD_TAG) == 0;
+
+    if (pod ? pod_share(a, err) < 0 : 0)
+        return -1;
+    if (asprintf(&c->binds, "%s/%s%s", pod ? KB_GUEST_POD : KB_GUEST_BINDS, c->id, pod ? "/binds" : "") < 0) {
         c->binds = NULL;
         return kb_error(err, ENOMEM, "bind sources");
     }
     /* no nosuid: a bind keeps the options its source has on the host (runc) */
-    if (mount_share(tag, c->binds, 0, err) < 0) {
+    if (!pod && mount_share(tag, c->binds, 0, err) < 0) {
         free(c->binds);
         c->binds = NULL;
         return -1;
     }
+    c->binds_mounted = !pod;
     for (size_t i = 0; i < c->spec.n_mounts; i++) {
         struct kb_mount *m = &c->spec.mounts[i];
         char *src;
@@ -200,6 +216,39 @@ static void close_child_io(struct kb_ctr_io *io)
         }
 }
 
+static void drop_unused_inodes(void)
+{
+    int fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        (void)!write(fd, "2", 1);
+        close(fd);
+    }
+}
+
+int agent_delete(struct agent *a, const char *id, kb_err *err)
+{
+    for (size_t i = 0; i < AGENT_MAX_CONTAINERS; i++) {
+        struct agent_ctr *c = a->ctrs[i];
+        if (!c || strcmp(c->id, id) != 0)
+            continue;
+        if (c->init.pid > 0 && !c->init.exited) {
+            /* its exit is nobody's news any more; reaped here so its cgroup empties */
+            kill(c->init.pid, SIGKILL);
+            waitpid(c->init.pid, NULL, 0);
+        }
+        agent_ctr_free(c);
+        a->ctrs[i] = NULL;
+        /* The host unmounts its rootfs next, and the next container's mount may reuse the
+         * device number: the same (device, inode) gives the same 9p qid, and with cache=loose
+         * this kernel would hand out the gone file's inode for it. Unused inodes go now. */
+        if (a->pod_mounted)
+            drop_unused_inodes();
+        return 0;
+    }
+    return kb_error(err, ENOENT, "container %s does not exist", id);
+}
+
 int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err)
 {
     struct kb_ctr_io io = { -1, -1, -1, 0 };
@@ -233,14 +282,17 @@ int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err)
         kb_error_wrap(err, "config.json");
         goto out;
     }
-    if (m->rootfs_tag[0]) {
+    if (!strcmp(m->rootfs_tag, KB_POD_TAG)) {
+        if ((r = pod_share(a, err)) < 0)
+            goto out;
+    } else if (m->rootfs_tag[0]) {
         /* no nosuid/nodev: under runc the image's setuid programs work (the
          * rootfs is a plain directory of the host); the VM is the boundary */
         if ((r = mount_share(m->rootfs_tag, c->rootfs, 0, err)) < 0)
             goto out;
         c->share_mounted = true;
     }
-    if (m->binds_tag[0] && (r = use_binds(c, m->binds_tag, err)) < 0)
+    if (m->binds_tag[0] && (r = use_binds(a, c, m->binds_tag, err)) < 0)
         goto out;
     if ((r = agent_cgroup_create(c, err)) < 0 ||
         (r = agent_cgroup_apply(c, &c->spec.resources, err)) < 0)

@@ -257,6 +257,9 @@ static int execute(struct agent *a, const struct kb_frame_hdr *h, const struct k
             break;
         }
         return reply_stats(a, h, c, why, err);
+    case KB_MSG_DELETE:
+        r = agent_delete(a, m->u.ref.container_id, why);
+        break;
     case KB_MSG_UPDATE: {
         struct kb_resources res;
         if (!(c = agent_find(a, m->u.update.container_id))) {

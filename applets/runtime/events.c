@@ -83,7 +83,7 @@ int runtime_events(const struct rt_globals *g, int argc, char **argv)
     }
     stopped = strcmp(st.status, "stopped") == 0;
     kb_state_free(&st);
-    if (stopped || kb_keeper_stats(dir, &s, &err) < 0) {
+    if (stopped || kb_keeper_stats(dir, "stats", &s, &err) < 0) {
         if (stopped)
             kb_error(&err, 0, "container with id %s is not running", id);
         return rt_fail(g, "events", &err);
@@ -94,7 +94,7 @@ int runtime_events(const struct rt_globals *g, int argc, char **argv)
     }
     /* until the keeper is gone: the container stopped */
     for (ooms = s.oom_kills;; usleep(interval * 1000)) {
-        if (kb_keeper_stats(dir, &s, &err) < 0)
+        if (kb_keeper_stats(dir, "stats", &s, &err) < 0)
             return 0;
         if (s.oom_kills > ooms)
             printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);

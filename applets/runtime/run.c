@@ -124,7 +124,7 @@ static int run_with_hooks(struct kb_sandbox *sb, const char *id, const char *bun
     if (ret == 0 && rt_hooks_create(spec, id, pid, bundle, err) < 0)
         ret = -1;
     if (ret == 0)
-        ret = kb_relay_start(&r, err);
+        ret = kb_relay_start(&r, NULL, err);
     /* runc ends the container when a poststart hook fails: the VM goes below */
     if (ret == 0 && rt_hooks_poststart(spec, id, pid, bundle, err) < 0)
         ret = -1;

@@ -91,7 +91,7 @@ int rt_load_bundle(const char *id, const char *bundle_arg, char *bundle, char **
         /* what the agent gets: without what only the host can resolve */
         char *guest;
         size_t glen;
-        if (kb_spec_for_guest(*config, *len, spec, &guest, &glen, err) < 0) {
+        if (kb_spec_for_guest(*config, *len, spec, 0, &guest, &glen, err) < 0) {
             kb_spec_free(spec);
             return kb_error_wrap(err, "%s", path);
         }

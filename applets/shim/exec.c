@@ -164,13 +164,36 @@ void shim_exec_remove(struct shim_task *t, struct shim_proc *p)
     free(p);
 }
 
-int shim_exec_pollfds(struct shim_task *t, struct pollfd *p, int max)
+/* Every process of the daemon with a keeper connection: execs, and pod members' inits. */
+static int procs_with_conn(struct shim_pod *pod, struct shim_task **tasks, struct shim_proc **procs, int max)
 {
     int n = 0;
 
-    for (int i = 0; t && i < SHIM_MAX_EXECS && n < max; i++)
-        if (t->execs[i] && t->execs[i]->conn >= 0)
-            p[n++] = (struct pollfd){ .fd = t->execs[i]->conn, .events = POLLIN };
+    for (int i = 0; i < SHIM_MAX_TASKS; i++) {
+        struct shim_task *t = pod->tasks[i];
+        if (!t)
+            continue;
+        if (t->init.conn >= 0 && n < max) {
+            tasks[n] = t;
+            procs[n++] = &t->init;
+        }
+        for (int j = 0; j < SHIM_MAX_EXECS && n < max; j++)
+            if (t->execs[j] && t->execs[j]->conn >= 0) {
+                tasks[n] = t;
+                procs[n++] = t->execs[j];
+            }
+    }
+    return n;
+}
+
+int shim_exec_pollfds(struct shim_pod *pod, struct pollfd *p, int max)
+{
+    struct shim_task *tasks[SHIM_MAX_POLLED];
+    struct shim_proc *procs[SHIM_MAX_POLLED];
+    int n = procs_with_conn(pod, tasks, procs, max < SHIM_MAX_POLLED ? max : SHIM_MAX_POLLED);
+
+    for (int i = 0; i < n; i++)
+        p[i] = (struct pollfd){ .fd = procs[i]->conn, .events = POLLIN };
     return n;
 }
 
@@ -210,14 +233,18 @@ static void exec_input(struct shim_task *t, const struct shim_flags *f, struct s
     }
 }
 
-void shim_exec_polled(struct shim_task *t, const struct shim_flags *f, const struct pollfd *p, int n)
+void shim_exec_polled(struct shim_pod *pod, const struct shim_flags *f, const struct pollfd *p, int n)
 {
-    for (int j = 0; t && j < n; j++) {
+    struct shim_task *tasks[SHIM_MAX_POLLED];
+    struct shim_proc *procs[SHIM_MAX_POLLED];
+    int m = procs_with_conn(pod, tasks, procs, SHIM_MAX_POLLED);
+
+    for (int j = 0; j < n; j++) {
         if (!p[j].revents)
             continue;
-        for (int i = 0; i < SHIM_MAX_EXECS; i++)
-            if (t->execs[i] && t->execs[i]->conn == p[j].fd) {
-                exec_input(t, f, t->execs[i]);
+        for (int i = 0; i < m; i++)
+            if (procs[i]->conn == p[j].fd) {
+                exec_input(tasks[i], f, procs[i]);
                 break;
             }
     }

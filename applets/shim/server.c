@@ -15,10 +15,10 @@
 
 #include "../../core/ttrpc/ttrpc.h"
 #include "../../core/util.h"
-#include "shim.h"
+#include "task.h"
 
 #define MAX_CONNS 32
-#define MAX_TASK_FDS 64
+#define MAX_TASK_FDS SHIM_MAX_POLLED
 #define TASK_SERVICE "containerd.task.v2.Task"
 
 struct conn {
@@ -46,7 +46,7 @@ void shim_respond(const struct shim_call *call, uint32_t code, const char *messa
     kb_buf_free(&out);
 }
 
-static void handle(struct shim_task **t, const struct shim_flags *f, int fd, uint32_t stream, const uint8_t *p,
+static void handle(struct shim_pod *pod, const struct shim_flags *f, int fd, uint32_t stream, const uint8_t *p,
                    size_t len)
 {
     struct kb_ttrpc_request req;
@@ -62,7 +62,7 @@ static void handle(struct shim_task **t, const struct shim_flags *f, int fd, uin
         snprintf(msg, sizeof msg, "service %s", req.service ? req.service : "");
         shim_respond(&call, KB_TTRPC_UNIMPLEMENTED, msg, NULL);
     } else {
-        code = shim_task_call(t, f, req.method ? req.method : "", req.payload, req.payload_len, &call, &reply, &err);
+        code = shim_task_call(pod, f, req.method ? req.method : "", req.payload, req.payload_len, &call, &reply, &err);
         if (code >= 0)
             shim_respond(&call, (uint32_t)code, code ? err.msg : NULL, &reply);
     }
@@ -71,7 +71,7 @@ static void handle(struct shim_task **t, const struct shim_flags *f, int fd, uin
 }
 
 /* Every whole frame in c->in; 0, or -1 when the connection must close. */
-static int frames(struct shim_task **t, const struct shim_flags *f, struct conn *c)
+static int frames(struct shim_pod *pod, const struct shim_flags *f, struct conn *c)
 {
     size_t off = 0;
     int r = 0;
@@ -86,7 +86,7 @@ static int frames(struct shim_task **t, const struct shim_flags *f, struct conn 
         if (c->in.len - off - KB_TTRPC_HDR < h.length)
             break;
         if (h.type == KB_TTRPC_REQUEST)
-            handle(t, f, c->fd, h.stream, c->in.data + off + KB_TTRPC_HDR, h.length);
+            handle(pod, f, c->fd, h.stream, c->in.data + off + KB_TTRPC_HDR, h.length);
         off += KB_TTRPC_HDR + h.length;
     }
     memmove(c->in.data, c->in.data + off, c->in.len - off);
@@ -97,7 +97,7 @@ static int frames(struct shim_task **t, const struct shim_flags *f, struct conn 
 int shim_serve(const struct shim_flags *f, int lfd)
 {
     struct conn conns[MAX_CONNS];
-    struct shim_task *task = NULL;
+    struct shim_pod *pod = shim_pod_new();
     sigset_t mask;
     int sfd;
 
@@ -108,7 +108,7 @@ int shim_serve(const struct shim_flags *f, int lfd)
     sigaddset(&mask, SIGCHLD);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sfd < 0)
+    if (sfd < 0 || !pod)
         return 1;
     for (;;) {
         struct pollfd p[MAX_CONNS + 2 + MAX_TASK_FDS];
@@ -118,14 +118,14 @@ int shim_serve(const struct shim_flags *f, int lfd)
         p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
         for (int i = 0; i < MAX_CONNS; i++)
             p[n++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
-        n_task = shim_exec_pollfds(task, p + n, MAX_TASK_FDS);
+        n_task = shim_exec_pollfds(pod, p + n, MAX_TASK_FDS);
         if (poll(p, (nfds_t)(n + n_task), -1) < 0) {
             if (errno == EINTR)
                 continue;
             return 1;
         }
         /* the execs' exits before the keeper's: they end first in the guest */
-        shim_exec_polled(task, f, p + n, n_task);
+        shim_exec_polled(pod, f, p + n, n_task);
         if (p[1].revents) {
             struct signalfd_siginfo si;
             int status;
@@ -133,7 +133,7 @@ int shim_serve(const struct shim_flags *f, int lfd)
             while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
                 ;
             while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-                shim_task_reaped(task, f, pid, status);
+                shim_task_reaped(pod, f, pid, status);
         }
         if (p[0].revents) {
             int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -155,17 +155,17 @@ int shim_serve(const struct shim_flags *f, int lfd)
             if (c->fd < 0 || !p[2 + i].revents)
                 continue;
             got = read(c->fd, buf, sizeof buf);
-            if (got > 0 && kb_buf_append(&c->in, buf, (size_t)got, &err) == 0 && frames(&task, f, c) == 0)
+            if (got > 0 && kb_buf_append(&c->in, buf, (size_t)got, &err) == 0 && frames(pod, f, c) == 0)
                 continue;
             if (got < 0 && errno == EINTR)
                 continue;
-            shim_task_conn_closed(task, c->fd);
+            shim_task_conn_closed(pod, c->fd);
             close(c->fd);
             c->fd = -1;
             kb_buf_free(&c->in);
         }
         /* Shutdown came and nothing is left to serve */
-        if (shim_task_gone(task) == 2) {
+        if (shim_task_gone(pod)) {
             if (f->socket_path)
                 unlink(f->socket_path);
             return 0;

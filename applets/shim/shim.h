@@ -17,6 +17,9 @@
 #define SHIM_APPLET "containerd-shim-kata-v2"
 /* where the keepers of this shim's tasks keep their state dirs */
 #define SHIM_STATE_ROOT "/run/katabox/shim"
+/* CRI's annotations: "sandbox" or "container", and the pod's sandbox a container joins */
+#define SHIM_CONTAINER_TYPE "io.kubernetes.cri.container-type"
+#define SHIM_SANDBOX_ID "io.kubernetes.cri.sandbox-id"
 
 struct shim_flags {
     const char *namespace, *address, *publish_binary, *id, *bundle;
@@ -35,24 +38,27 @@ int shim_serve(const struct shim_flags *f, int lfd);
 void shim_publish(const struct shim_flags *f, const char *topic, const char *type_url, const struct kb_buf *payload);
 
 /* --- task.c */
-struct shim_task;
+struct shim_pod;
 struct shim_call {              /* one ttrpc request being answered */
     int conn;                   /* the connection's fd */
     uint32_t stream;
 };
 /* Run method on payload; *reply gets the reply's bytes; returns a ttrpc status code
  * (0: reply is the answer; -1: answered later, as Wait is), err the message. */
-int shim_task_call(struct shim_task **t, const struct shim_flags *f, const char *method, const uint8_t *payload,
+int shim_task_call(struct shim_pod *pod, const struct shim_flags *f, const char *method, const uint8_t *payload,
                    size_t len, const struct shim_call *call, struct kb_buf *reply, kb_err *err);
-/* A child exited: if it is the task's keeper, record it and answer the waiters. */
-void shim_task_reaped(struct shim_task *t, const struct shim_flags *f, pid_t pid, int status);
+/* A child exited: if it is a task's keeper, record it and answer the waiters. */
+void shim_task_reaped(struct shim_pod *pod, const struct shim_flags *f, pid_t pid, int status);
 /* A connection closed: its Wait calls are dropped. */
-void shim_task_conn_closed(struct shim_task *t, int fd);
-/* The fds the task needs polled (its execs' keeper connections, at most max), and what came on them. */
-int shim_exec_pollfds(struct shim_task *t, struct pollfd *p, int max);
-void shim_exec_polled(struct shim_task *t, const struct shim_flags *f, const struct pollfd *p, int n);
-/* Whether the daemon may exit: no task, or a deleted one. */
-int shim_task_gone(const struct shim_task *t);
+void shim_task_conn_closed(struct shim_pod *pod, int fd);
+/* The fds the tasks need polled (keeper connections of execs and pod members, at most max), and what came on
+ * them. */
+int shim_exec_pollfds(struct shim_pod *pod, struct pollfd *p, int max);
+void shim_exec_polled(struct shim_pod *pod, const struct shim_flags *f, const struct pollfd *p, int n);
+/* Whether the daemon may exit: Shutdown came and no task is left. */
+int shim_task_gone(const struct shim_pod *pod);
+/* A new, empty set of tasks (NULL when out of memory). */
+struct shim_pod *shim_pod_new(void);
 /* Send a ttrpc response frame on a connection. */
 void shim_respond(const struct shim_call *call, uint32_t code, const char *message, const struct kb_buf *reply);
 

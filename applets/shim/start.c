@@ -25,15 +25,15 @@
 #include "shim.h"
 
 /* /run/containerd/s/<sha256 of "address/namespace/id">: containerd's own rule */
-static int socket_path(const struct shim_flags *f, char *out, size_t len, kb_err *err)
+static int socket_path(const struct shim_flags *f, const char *id, char *out, size_t len, kb_err *err)
 {
     br_sha256_context h;
     unsigned char sum[32];
     char text[PATH_MAX * 2];
-    int n = snprintf(text, sizeof text, "%s/%s/%s", f->address ? f->address : "", f->namespace, f->id);
+    int n = snprintf(text, sizeof text, "%s/%s/%s", f->address ? f->address : "", f->namespace, id);
 
     if (n < 0 || (size_t)n >= sizeof text)
-        return kb_error(err, ENAMETOOLONG, "socket address of %s", f->id);
+        return kb_error(err, ENAMETOOLONG, "socket address of %s", id);
     br_sha256_init(&h);
     br_sha256_update(&h, text, (size_t)n);
     br_sha256_out(&h, sum);
@@ -99,27 +99,51 @@ static int write_address(const char *address, kb_err *err)
     return 0;
 }
 
+/* A container of a pod: its sandbox's daemon serves it, in the sandbox's VM. */
+static int join_sandbox(const struct shim_flags *f, const char *sandbox, kb_err *err)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char address[300];
+    int fd, alive;
+
+    if (socket_path(f, sandbox, sa.sun_path, sizeof sa.sun_path, err) < 0)
+        return -1;
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    alive = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!alive)
+        return kb_error(err, ENOENT, "the shim of sandbox %s does not answer on %s", sandbox, sa.sun_path);
+    snprintf(address, sizeof address, "unix://%s", sa.sun_path);
+    if (write_address(address, err) < 0)
+        return -1;
+    printf("%s", address);
+    fflush(stdout);
+    return 0;
+}
+
 int shim_start(const struct shim_flags *f, kb_err *err)
 {
     char path[256], address[300], buf[4096];
     struct kb_spec spec;
-    const char *type = NULL;
+    const char *type, *sandbox;
     pid_t pid;
     int lfd;
 
-    /* one VM per task here: a container that asks to join a pod's sandbox cannot yet */
+    /* the options (an Any) come on stdin: read to EOF, not needed yet */
+    while (read(0, buf, sizeof buf) > 0)
+        ;
     if (kb_spec_load("config.json", &spec, err) < 0)
         return -1;
-    for (char **a = spec.annotations; a && a[0]; a += 2)
-        if (!strcmp(a[0], "io.kubernetes.cri.container-type"))
-            type = a[1];
-    if (type && !strcmp(type, "container")) {
+    type = kb_spec_annotation(&spec, SHIM_CONTAINER_TYPE);
+    sandbox = kb_spec_annotation(&spec, SHIM_SANDBOX_ID);
+    if (type && !strcmp(type, "container") && sandbox) {
+        int r = join_sandbox(f, sandbox, err);
         kb_spec_free(&spec);
-        return kb_error(err, ENOTSUP, "a container joining a pod's sandbox is not supported yet: every task "
-                                      "gets a VM of its own");
+        return r;
     }
     kb_spec_free(&spec);
-    if (socket_path(f, path, sizeof path, err) < 0)
+    if (socket_path(f, f->id, path, sizeof path, err) < 0)
         return -1;
     lfd = listen_on(path, err);
     if (lfd < 0)
@@ -130,9 +154,6 @@ int shim_start(const struct shim_flags *f, kb_err *err)
         unlink(path);
         return -1;
     }
-    /* the options (an Any) come on stdin: read to EOF, not needed yet */
-    while (read(0, buf, sizeof buf) > 0)
-        ;
     pid = fork();
     if (pid < 0) {
         close(lfd);

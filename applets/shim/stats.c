@@ -18,11 +18,14 @@ int shim_stats(struct shim_task *t, struct kb_buf *reply, kb_err *err)
 {
     struct kb_msg_stats st = { 0 };
     struct kb_buf value = { 0 };
+    char line[1200];
     int code;
 
     if (t->init.status == KB_TASK_STOPPED)
         return kb_error(err, ESRCH, "task %s has exited: not found", t->id), KB_TTRPC_NOT_FOUND;
-    if (kb_keeper_stats(t->dir, &st, err) < 0)
+
+    snprintf(line, sizeof line, "%s%s%sstats", t->member ? "in " : "", t->member ? t->id : "", t->member ? " " : "");
+    if (kb_keeper_stats(t->dir, line, &st, err) < 0)
         return KB_TTRPC_UNKNOWN;
     {
         /* no limit: containerd's runc shim reports the kernel's "max" as the largest value */
@@ -60,7 +63,7 @@ int shim_update(struct shim_task *t, const struct kb_pb_update_req *r, kb_err *e
     if (!r->resources->value_len)
         return 0;
     snprintf(line, sizeof line, "update %zu", r->resources->value_len);
-    if (kb_keeper_ask(t->dir, line, r->resources->value, r->resources->value_len, rest, sizeof rest, err) < 0)
+    if (shim_keeper_ask(t, line, r->resources->value, r->resources->value_len, rest, sizeof rest, err) < 0)
         return KB_TTRPC_UNKNOWN;
     return 0;
 }

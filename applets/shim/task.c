@@ -1,7 +1,9 @@
-/* The task service for this daemon's task: its VM is run by a sandbox
- * keeper (core/sandbox/keeper.c), forked here as `kata-runtime create`
- * forks it, with the task's stdio as its stdio; the keeper's exit is the
- * init's exit. Execs are in exec.c, Stats and Update in stats.c. */
+/* The task service for this daemon's tasks: a task's VM is run by a
+ * sandbox keeper (core/sandbox/keeper.c), forked here as `kata-runtime
+ * create` forks it, with the task's stdio as its stdio; the keeper's exit
+ * is the init's exit. A task whose annotations name a pod sandbox of this
+ * daemon joins that VM instead (the keeper's "container"). Execs are in
+ * exec.c, Stats and Update in stats.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +19,7 @@
 
 #include "../../core/oci/guest_spec.h"
 #include "../../core/sandbox/keeper.h"
+#include "../../core/sandbox/pod.h"
 #include "../../core/sandbox/state.h"
 #include "../../core/ttrpc/ttrpc.h"
 #include "../../core/util.h"
@@ -106,75 +109,40 @@ static int mount_rootfs(struct shim_task *t, const struct kb_pb_create_req *r, k
     if (!r->n_rootfs)
         return 0;
     snprintf(t->rootfs, sizeof t->rootfs, "%s/rootfs", t->bundle);
-    for (size_t i = 0; i < r->n_rootfs; i++) {
-        const struct kb_pb_mount *m = &r->rootfs[i];
-        char data[8192] = "";
-        unsigned long flags = 0;
-        size_t used = 0;
-
-        for (size_t j = 0; j < m->n_options; j++) {
-            const char *o = m->options[j];
-            if (!strcmp(o, "bind") || !strcmp(o, "rbind"))
-                flags |= MS_BIND | (o[0] == 'r' ? MS_REC : 0);
-            else if (!strcmp(o, "ro"))
-                flags |= MS_RDONLY;
-            else if (!strcmp(o, "rw"))
-                ;
-            else
-                used += (size_t)snprintf(data + used, sizeof data - used, "%s%s", used ? "," : "", o);
-            if (used >= sizeof data)
-                return kb_error(err, E2BIG, "rootfs mount options");
-        }
-        if (mount(m->source, t->rootfs, m->type, flags, data[0] ? data : NULL) < 0) {
-            kb_error_errno(err, "mount the rootfs (%s %s)", m->type ? m->type : "", m->source ? m->source : "");
-            if (i)
-                umount2(t->rootfs, MNT_DETACH);
-            t->rootfs[0] = '\0';
-            return -1;
-        }
+    if (kb_mount_layers(r->rootfs, r->n_rootfs, t->rootfs, err) < 0) {
+        t->rootfs[0] = '\0';
+        return -1;
     }
     return 0;
 }
 
 /* Fork the keeper with the init's stdio as its stdio; returns once the container is created. */
-static int start_keeper(struct shim_task *t, const struct shim_flags *f, kb_err *err)
+static int start_keeper(struct shim_task *t, const struct shim_flags *f, const char *config, size_t len,
+                        const struct kb_spec *spec, kb_err *err)
 {
-    char path[PATH_MAX + 16], root[PATH_MAX];
-    _cleanup_free_ char *config = NULL, *guest = NULL;
+    char root[PATH_MAX];
+    _cleanup_free_ char *guest = NULL;
     struct kb_keeper_opts ko = { 0 };
-    struct kb_spec spec;
-    size_t len, glen;
+    size_t glen;
     pid_t pid;
     int fds[3], r;
 
-    snprintf(path, sizeof path, "%s/config.json", t->bundle);
-    if (kb_read_file(path, KB_SPEC_MAX_BYTES, &config, &len, err) < 0)
-        return -1;
-    if (kb_spec_parse(config, len, &spec, err) < 0 || kb_spec_for_guest(config, len, &spec, &guest, &glen, err) < 0) {
-        kb_spec_free(&spec);
-        return kb_error_wrap(err, "%s", path);
-    }
-    if (!spec.process.terminal != !t->init.terminal) {
-        kb_spec_free(&spec);
-        return kb_error(err, EINVAL, "%s: process.terminal is %s but Create asks for %s", path,
-                        spec.process.terminal ? "true" : "false", t->init.terminal ? "a terminal" : "none");
-    }
+    if (kb_spec_for_guest(config, len, spec, 0, &guest, &glen, err) < 0)
+        return kb_error_wrap(err, "%s/config.json", t->bundle);
     snprintf(root, sizeof root, "%s/%s", SHIM_STATE_ROOT, f->namespace);
     snprintf(t->dir, sizeof t->dir, "%s/%s", root, t->id);
-    ko.so = (struct kb_sandbox_opts){ .root = root, .id = t->id, .bundle = t->bundle, .spec = &spec,
-                                      .boot_timeout_ms = 60000, .version = kb_version(), .abort_fd = -1 };
+    ko.so = (struct kb_sandbox_opts){ .root = root, .id = t->id, .bundle = t->bundle, .spec = spec,
+                                      .boot_timeout_ms = 60000, .version = kb_version(), .abort_fd = -1,
+                                      .pod = t->pod };
     ko.config = guest;
     ko.config_len = glen;
     ko.terminal = t->init.terminal;
-    if (shim_stdio_open(f, t->id, &t->init, fds, err) < 0) {
-        kb_spec_free(&spec);
+    if (shim_stdio_open(f, t->id, &t->init, fds, err) < 0)
         return -1;
-    }
     r = kb_keeper_spawn(&ko, fds, &pid, NULL, 0, err);
     t->init.pid = (uint32_t)pid;
     for (int i = 0; i < 3; i++)
         close(fds[i]);
-    kb_spec_free(&spec);
     return r;
 }
 
@@ -189,21 +157,100 @@ static void task_free(struct shim_task *t)
     free(t);
 }
 
-static int create(struct shim_task **tp, const struct shim_flags *f, const uint8_t *p, size_t len,
+static struct shim_task *task_by_id(struct shim_pod *pod, const char *id)
+{
+    for (int i = 0; id && i < SHIM_MAX_TASKS; i++)
+        if (pod->tasks[i] && !strcmp(pod->tasks[i]->id, id))
+            return pod->tasks[i];
+    return NULL;
+}
+
+static int any_task(const struct shim_pod *pod)
+{
+    for (int i = 0; i < SHIM_MAX_TASKS; i++)
+        if (pod->tasks[i])
+            return 1;
+    return 0;
+}
+
+int shim_keeper_ask(const struct shim_task *t, const char *cmd, const void *body, size_t len, char *rest,
+                    size_t rest_len, kb_err *err)
+{
+    char line[1200];
+
+    snprintf(line, sizeof line, "%s%s%s%s", t->member ? "in " : "", t->member ? t->id : "", t->member ? " " : "", cmd);
+    return kb_keeper_ask(t->dir, line, body, len, rest, rest_len, err);
+}
+
+static int keeper_request(const struct shim_task *t, const char *cmd, kb_err *err)
+{
+    char rest[8];
+
+    return shim_keeper_ask(t, cmd, NULL, 0, rest, sizeof rest, err);
+}
+
+/* The task's VM: its own keeper's, or (a pod member) the one of the sandbox its annotations name. */
+static int place(struct shim_pod *pod, struct shim_task *t, const struct shim_flags *f, const uint8_t *payload,
+                 size_t len, const struct kb_pb_create_req *r, kb_err *err)
+{
+    char path[PATH_MAX + 16];
+    _cleanup_free_ char *config = NULL;
+    const char *type, *sandbox;
+    size_t clen;
+    struct kb_spec spec;
+    int code = 0;
+
+    snprintf(path, sizeof path, "%s/config.json", t->bundle);
+    if (kb_read_file(path, KB_SPEC_MAX_BYTES, &config, &clen, err) < 0)
+        return KB_TTRPC_INVALID_ARGUMENT;
+    if (kb_spec_parse(config, clen, &spec, err) < 0) {
+        kb_error_wrap(err, "%s", path);
+        return KB_TTRPC_INVALID_ARGUMENT;
+    }
+    type = kb_spec_annotation(&spec, SHIM_CONTAINER_TYPE);
+    sandbox = kb_spec_annotation(&spec, SHIM_SANDBOX_ID);
+    if (type && !strcmp(type, "container") && sandbox) {
+        struct shim_task *owner = task_by_id(pod, sandbox);
+        if (!owner || owner->member || !owner->pod || owner->init.status == KB_TASK_STOPPED)
+            code = (kb_error(err, ENOENT, "sandbox %s is not running in this shim: not found", sandbox),
+                    KB_TTRPC_NOT_FOUND);
+        else if (shim_pod_join(t, owner, f, payload, len, err) < 0)
+            code = KB_TTRPC_UNKNOWN;
+    } else if (any_task(pod)) {
+        code = (kb_error(err, EEXIST, "this shim runs task %s already: exists", pod->tasks[0] ? pod->tasks[0]->id : ""),
+                KB_TTRPC_ALREADY_EXISTS);
+    } else if (!spec.process.terminal != !t->init.terminal) {
+        code = (kb_error(err, EINVAL, "%s: process.terminal is %s but Create asks for %s", path,
+                         spec.process.terminal ? "true" : "false", t->init.terminal ? "a terminal" : "none"),
+                KB_TTRPC_INVALID_ARGUMENT);
+    } else {
+        t->pod = type && !strcmp(type, "sandbox");
+        if (mount_rootfs(t, r, err) < 0 || start_keeper(t, f, config, clen, &spec, err) < 0)
+            code = KB_TTRPC_UNKNOWN;
+    }
+    kb_spec_free(&spec);
+    return code;
+}
+
+static int create(struct shim_pod *pod, const struct shim_flags *f, const uint8_t *p, size_t len,
                   struct kb_buf *reply, kb_err *err)
 {
     struct kb_pb_create_req r;
     struct shim_task *t;
-    int code = KB_TTRPC_INTERNAL;
+    int code = KB_TTRPC_INTERNAL, slot = -1;
 
     if (kb_pb_decode(&kb_pb_create_req_msg, p, len, &r, err) < 0) {
         kb_pb_free(&kb_pb_create_req_msg, &r);
         return KB_TTRPC_INVALID_ARGUMENT;
     }
-    if (*tp) {
-        kb_error(err, EEXIST, "task %s: already exists", r.id ? r.id : "");
+    for (int i = 0; i < SHIM_MAX_TASKS && slot < 0; i++)
+        if (!pod->tasks[i])
+            slot = i;
+    if (task_by_id(pod, r.id) || slot < 0) {
+        kb_error(err, EEXIST, slot < 0 ? "task %s: this shim runs %d tasks already" : "task %s: already exists",
+                 r.id ? r.id : "", SHIM_MAX_TASKS);
         kb_pb_free(&kb_pb_create_req_msg, &r);
-        return KB_TTRPC_ALREADY_EXISTS;
+        return slot < 0 ? KB_TTRPC_RESOURCE_EXHAUSTED : KB_TTRPC_ALREADY_EXISTS;
     }
     t = calloc(1, sizeof *t);
     if (!t || !r.id || !r.bundle) {
@@ -223,25 +270,25 @@ static int create(struct shim_task **tp, const struct shim_flags *f, const uint8
     if (r.checkpoint && r.checkpoint[0]) {
         kb_error(err, ENOTSUP, "Create from a checkpoint: not supported by katabox");
         code = KB_TTRPC_UNIMPLEMENTED;
-    } else if (mount_rootfs(t, &r, err) == 0 && start_keeper(t, f, err) == 0) {
+    } else if ((code = place(pod, t, f, p, len, &r, err)) == 0) {
         struct kb_pb_task_io io = { .stdin_path = t->init.stdin_path, .stdout_path = t->init.stdout_path,
                                     .stderr_path = t->init.stderr_path, .terminal = t->init.terminal };
         struct kb_pb_ev_create ev = { .container_id = t->id, .bundle = t->bundle, .rootfs = r.rootfs,
                                       .n_rootfs = r.n_rootfs, .io = &io, .pid = t->init.pid };
         struct kb_pb_pid_resp resp = { .pid = t->init.pid };
         t->init.status = KB_TASK_CREATED;
-        *tp = t;
+        pod->tasks[slot] = t;
         code = shim_reply(&kb_pb_pid_resp_msg, &resp, reply, err);
         shim_event(f, "/tasks/create", "containerd.events.TaskCreate", &kb_pb_ev_create_msg, &ev);
     }
-    if (code && t != *tp) {
-        if (t->init.pid > 0) {
+    if (code && pod->tasks[slot] != t) {
+        if (t->init.pid > 0 && !t->member) {
             kill((pid_t)t->init.pid, SIGKILL);
             waitpid((pid_t)t->init.pid, NULL, 0);
         }
         if (t->rootfs[0])
             umount2(t->rootfs, MNT_DETACH);
-        if (t->dir[0])
+        if (t->dir[0] && !t->member)
             kb_sandbox_remove_state(t->dir);
         task_free(t);
     }
@@ -250,12 +297,16 @@ static int create(struct shim_task **tp, const struct shim_flags *f, const uint8
 }
 
 /* The process a request names: the init for an empty exec_id; NotFound otherwise. */
-static int find(struct shim_task *t, const char *id, const char *exec_id, struct shim_proc **p, kb_err *err)
+static int find(struct shim_pod *pod, const char *id, const char *exec_id, struct shim_task **tp,
+                struct shim_proc **p, kb_err *err)
 {
-    if (!t || t->deleted || !id || strcmp(id, t->id) != 0) {
+    struct shim_task *t = task_by_id(pod, id);
+
+    if (!t) {
         kb_error(err, ENOENT, "task %s: not found", id ? id : "");
         return KB_TTRPC_NOT_FOUND;
     }
+    *tp = t;
     *p = &t->init;
     if (exec_id && exec_id[0] && !(*p = shim_exec_find(t, exec_id))) {
         kb_error(err, ENOENT, "process %s does not exist: not found", exec_id);
@@ -276,7 +327,7 @@ static int pids(struct shim_task *t, struct kb_buf *reply, kb_err *err)
 
     if (t->init.status == KB_TASK_STOPPED)
         text[0] = '\0';
-    else if (kb_keeper_ask(t->dir, "ps", NULL, 0, text, sizeof text, err) < 0)
+    else if (shim_keeper_ask(t, "ps", NULL, 0, text, sizeof text, err) < 0)
         return KB_TTRPC_UNKNOWN;
     /* the guest's pids: the processes live there; an exec's carries its id, as runc's shim says */
     while (resp.n_processes < 256 && !code) {
@@ -316,7 +367,7 @@ static int pause_resume(struct shim_task *t, const struct shim_flags *f, int pau
 
     if (t->init.status != (pause ? KB_TASK_RUNNING : KB_TASK_PAUSED))
         return failed_precondition(err, pause ? "task is not running:" : "task is not paused:", t->id);
-    if (kb_keeper_request(t->dir, pause ? "pause" : "resume", err) < 0)
+    if (keeper_request(t, pause ? "pause" : "resume", err) < 0)
         return KB_TTRPC_UNKNOWN;
     t->init.status = pause ? KB_TASK_PAUSED : KB_TASK_RUNNING;
     if (pause)
@@ -341,7 +392,7 @@ static int kill_proc(struct shim_task *t, struct shim_proc *p, const struct kb_p
         return shim_exec_line(p, line, err) < 0 ? KB_TTRPC_NOT_FOUND : 0;
     }
     snprintf(line, sizeof line, "kill %u %d", k->signal, k->all ? 1 : 0);
-    return kb_keeper_request(t->dir, line, err) < 0 ? KB_TTRPC_FAILED_PRECONDITION : 0;
+    return keeper_request(t, line, err) < 0 ? KB_TTRPC_FAILED_PRECONDITION : 0;
 }
 
 static int resize(struct shim_task *t, struct shim_proc *p, const struct kb_pb_resize_req *r, kb_err *err)
@@ -357,7 +408,7 @@ static int resize(struct shim_task *t, struct shim_proc *p, const struct kb_pb_r
         return kb_error(err, EINVAL, "ResizePty %ux%u: invalid argument", r->width, r->height),
                KB_TTRPC_INVALID_ARGUMENT;
     snprintf(line, sizeof line, "resize %u %u%s", r->height, r->width, p->exec_id ? "\n" : "");
-    if ((p->exec_id ? shim_exec_line(p, line, err) : kb_keeper_request(t->dir, line, err)) == 0)
+    if ((p->exec_id ? shim_exec_line(p, line, err) : keeper_request(t, line, err)) == 0)
         return 0;
     /* it exited and we have not heard yet: nothing to size */
     return err->errnum == ESRCH ? 0 : KB_TTRPC_UNKNOWN;
@@ -376,7 +427,7 @@ static int start(struct shim_task *t, const struct shim_flags *f, struct shim_pr
         struct kb_pb_ev_start ev = { .container_id = t->id, .pid = p->pid };
         if (p->status != KB_TASK_CREATED)
             return failed_precondition(err, "cannot start a task that has run:", t->id);
-        if (kb_keeper_request(t->dir, "start", err) < 0)
+        if (keeper_request(t, "start", err) < 0)
             return KB_TTRPC_UNKNOWN;
         /* an exit seen meanwhile stays; the order of events is create, start, exit */
         if (p->status == KB_TASK_CREATED)
@@ -400,8 +451,8 @@ static int state(struct shim_task *t, struct shim_proc *p, struct kb_buf *reply,
     return shim_reply(&kb_pb_state_resp_msg, &s, reply, err);
 }
 
-static int delete(struct shim_task *t, const struct shim_flags *f, struct shim_proc *p, struct kb_buf *reply,
-                  kb_err *err)
+static int delete(struct shim_pod *pod, struct shim_task *t, const struct shim_flags *f, struct shim_proc *p,
+                  struct kb_buf *reply, kb_err *err)
 {
     struct kb_pb_timestamp ts;
     struct kb_pb_delete_resp d = { .pid = p->pid, .exit_status = p->exit_status, .exited_at = &ts };
@@ -409,10 +460,12 @@ static int delete(struct shim_task *t, const struct shim_flags *f, struct shim_p
 
     if (p->status != KB_TASK_STOPPED && p->status != KB_TASK_CREATED)
         return failed_precondition(err, "cannot delete a running process:", proc_name(t, p));
-    if (p->status == KB_TASK_CREATED && !p->exec_id && p->pid > 0) {
-        /* never started: its keeper and VM go */
-        kill((pid_t)p->pid, SIGKILL);
-        waitpid((pid_t)p->pid, NULL, 0);
+    if (p->status == KB_TASK_CREATED && !p->exec_id) {
+        /* never started: its keeper and VM go (a member's part of the pod goes below) */
+        if (!t->member && p->pid > 0) {
+            kill((pid_t)p->pid, SIGKILL);
+            waitpid((pid_t)p->pid, NULL, 0);
+        }
         now(&p->exited_at);
     }
     ts = p->exited_at;
@@ -425,24 +478,27 @@ static int delete(struct shim_task *t, const struct shim_flags *f, struct shim_p
     {
         struct kb_pb_ev_delete ev = { .container_id = t->id, .pid = p->pid, .exit_status = p->exit_status,
                                       .exited_at = &ts };
-        for (int i = 0; i < SHIM_MAX_EXECS; i++)
-            if (t->execs[i])
-                shim_exec_remove(t, t->execs[i]);
-        shim_stdio_release(&p->io);
-        kb_sandbox_remove_state(t->dir);
+        if (t->member)
+            shim_pod_leave(t);
+        else
+            kb_sandbox_remove_state(t->dir);
         if (t->rootfs[0])
             umount2(t->rootfs, MNT_DETACH);
-        t->deleted = 1;
         shim_event(f, "/tasks/delete", "containerd.events.TaskDelete", &kb_pb_ev_delete_msg, &ev);
+        for (int i = 0; i < SHIM_MAX_TASKS; i++)
+            if (pod->tasks[i] == t)
+                pod->tasks[i] = NULL;
+        task_free(t);
     }
     return code;
 }
 
 /* The methods that name a process by id and exec_id alone. */
-static int by_process(struct shim_task *t, const struct shim_flags *f, const char *method, const uint8_t *payload,
+static int by_process(struct shim_pod *pod, const struct shim_flags *f, const char *method, const uint8_t *payload,
                       size_t len, const struct shim_call *call, struct kb_buf *reply, kb_err *err)
 {
     struct kb_pb_id_req r;
+    struct shim_task *t;
     struct shim_proc *p;
     int code;
 
@@ -450,7 +506,7 @@ static int by_process(struct shim_task *t, const struct shim_flags *f, const cha
         kb_pb_free(&kb_pb_id_req_msg, &r);
         return KB_TTRPC_INVALID_ARGUMENT;
     }
-    code = find(t, r.id, r.exec_id, &p, err);
+    code = find(pod, r.id, r.exec_id, &t, &p, err);
     kb_pb_free(&kb_pb_id_req_msg, &r);
     if (code)
         return code;
@@ -459,7 +515,7 @@ static int by_process(struct shim_task *t, const struct shim_flags *f, const cha
     if (!strcmp(method, "State"))
         return state(t, p, reply, err);
     if (!strcmp(method, "Delete"))
-        return delete(t, f, p, reply, err);
+        return delete(pod, t, f, p, reply, err);
     /* Wait */
     if (p->status == KB_TASK_STOPPED)
         return wait_reply(p, reply, err);
@@ -469,49 +525,55 @@ static int by_process(struct shim_task *t, const struct shim_flags *f, const cha
     return -1;
 }
 
-static int connect_shutdown(struct shim_task **tp, const char *method, struct kb_buf *reply, kb_err *err)
+static int connect_shutdown(struct shim_pod *pod, const char *method, const uint8_t *payload, size_t len,
+                            struct kb_buf *reply, kb_err *err)
 {
-    struct shim_task *t = *tp;
-
     if (!strcmp(method, "Connect")) {
-        struct kb_pb_connect_resp c = { .shim_pid = (uint32_t)getpid(), .task_pid = t ? t->init.pid : 0,
-                                        .version = (char *)kb_version() };
-        return shim_reply(&kb_pb_connect_resp_msg, &c, reply, err);
+        struct kb_pb_id_req r;
+        struct shim_task *t;
+        struct kb_pb_connect_resp c = { .shim_pid = (uint32_t)getpid(), .version = (char *)kb_version() };
+        int code;
+        if (kb_pb_decode(&kb_pb_id_req_msg, payload, len, &r, err) < 0) {
+            kb_pb_free(&kb_pb_id_req_msg, &r);
+            return KB_TTRPC_INVALID_ARGUMENT;
+        }
+        t = task_by_id(pod, r.id);
+        c.task_pid = t ? t->init.pid : 0;
+        code = shim_reply(&kb_pb_connect_resp_msg, &c, reply, err);
+        kb_pb_free(&kb_pb_id_req_msg, &r);
+        return code;
     }
-    /* Shutdown: containerd sends it after every Delete; we go only when nothing is left */
-    if (!t) {
-        t = calloc(1, sizeof *t);
-        if (!t)
-            return kb_error(err, ENOMEM, "Shutdown"), KB_TTRPC_INTERNAL;
-        t->init.conn = -1;
-        t->init.io.stdin_keep = -1;
-        t->deleted = 1;
-        *tp = t;
-    }
-    if (t->deleted)
-        t->shutdown = 1;
+    /* Shutdown: containerd sends it after every Delete; we go only when nothing is left (a pod's other tasks
+     * still need us) */
+    if (!any_task(pod))
+        pod->shutdown = 1;
     return 0;
 }
 
-int shim_task_call(struct shim_task **tp, const struct shim_flags *f, const char *method, const uint8_t *payload,
+struct shim_pod *shim_pod_new(void)
+{
+    return calloc(1, sizeof(struct shim_pod));
+}
+
+int shim_task_call(struct shim_pod *pod, const struct shim_flags *f, const char *method, const uint8_t *payload,
                    size_t len, const struct shim_call *call, struct kb_buf *reply, kb_err *err)
 {
-    struct shim_task *t = *tp;
+    struct shim_task *t;
     struct shim_proc *p;
     int code;
 
     if (!strcmp(method, "Create"))
-        return create(tp, f, payload, len, reply, err);
+        return create(pod, f, payload, len, reply, err);
     if (!strcmp(method, "Connect") || !strcmp(method, "Shutdown"))
-        return connect_shutdown(tp, method, reply, err);
+        return connect_shutdown(pod, method, payload, len, reply, err);
     if (!strcmp(method, "Start") || !strcmp(method, "State") || !strcmp(method, "Wait") ||
         !strcmp(method, "Delete"))
-        return by_process(t, f, method, payload, len, call, reply, err);
+        return by_process(pod, f, method, payload, len, call, reply, err);
     if (!strcmp(method, "Kill")) {
         struct kb_pb_kill_req k;
         if (kb_pb_decode(&kb_pb_kill_req_msg, payload, len, &k, err) < 0)
             code = KB_TTRPC_INVALID_ARGUMENT;
-        else if (!(code = find(t, k.id, k.exec_id, &p, err)))
+        else if (!(code = find(pod, k.id, k.exec_id, &t, &p, err)))
             code = kill_proc(t, p, &k, err);
         kb_pb_free(&kb_pb_kill_req_msg, &k);
         return code;
@@ -520,7 +582,7 @@ int shim_task_call(struct shim_task **tp, const struct shim_flags *f, const char
         struct kb_pb_resize_req r;
         if (kb_pb_decode(&kb_pb_resize_req_msg, payload, len, &r, err) < 0)
             code = KB_TTRPC_INVALID_ARGUMENT;
-        else if (!(code = find(t, r.id, r.exec_id, &p, err)))
+        else if (!(code = find(pod, r.id, r.exec_id, &t, &p, err)))
             code = resize(t, p, &r, err);
         kb_pb_free(&kb_pb_resize_req_msg, &r);
         return code;
@@ -529,7 +591,7 @@ int shim_task_call(struct shim_task **tp, const struct shim_flags *f, const char
         struct kb_pb_close_io_req r;
         if (kb_pb_decode(&kb_pb_close_io_req_msg, payload, len, &r, err) < 0)
             code = KB_TTRPC_INVALID_ARGUMENT;
-        else if (!(code = find(t, r.id, r.exec_id, &p, err)) && r.close_stdin)
+        else if (!(code = find(pod, r.id, r.exec_id, &t, &p, err)) && r.close_stdin)
             shim_stdio_close_stdin(&p->io);
         kb_pb_free(&kb_pb_close_io_req_msg, &r);
         return code;
@@ -538,7 +600,7 @@ int shim_task_call(struct shim_task **tp, const struct shim_flags *f, const char
         struct kb_pb_update_req r;
         if (kb_pb_decode(&kb_pb_update_req_msg, payload, len, &r, err) < 0)
             code = KB_TTRPC_INVALID_ARGUMENT;
-        else if (!(code = find(t, r.id, NULL, &p, err)))
+        else if (!(code = find(pod, r.id, NULL, &t, &p, err)))
             code = shim_update(t, &r, err);
         kb_pb_free(&kb_pb_update_req_msg, &r);
         return code;
@@ -553,22 +615,19 @@ int shim_task_call(struct shim_task **tp, const struct shim_flags *f, const char
         kb_error(err, ENOTSUP, "%s: not implemented", method);
         return KB_TTRPC_UNIMPLEMENTED;
     }
-    if (!strcmp(method, "Exec")) {
-        if ((code = find(t, t ? t->id : NULL, NULL, &p, err)) != 0)
-            return code;
-        return shim_exec_add(t, f, payload, len, err);
-    }
     {
-        /* the rest carry the task's id alone (field 1, as id_req's) */
+        /* the rest carry the task's id in field 1, as id_req's */
         struct kb_pb_id_req r;
         if (kb_pb_decode(&kb_pb_id_req_msg, payload, len, &r, err) < 0)
             code = KB_TTRPC_INVALID_ARGUMENT;
         else
-            code = find(t, r.id, NULL, &p, err);
+            code = find(pod, r.id, NULL, &t, &p, err);
         kb_pb_free(&kb_pb_id_req_msg, &r);
         if (code)
             return code;
     }
+    if (!strcmp(method, "Exec"))
+        return shim_exec_add(t, f, payload, len, err);
     if (!strcmp(method, "Pids"))
         return pids(t, reply, err);
     if (!strcmp(method, "Stats"))
@@ -576,38 +635,43 @@ int shim_task_call(struct shim_task **tp, const struct shim_flags *f, const char
     return pause_resume(t, f, method[0] == 'P', err);
 }
 
-void shim_task_reaped(struct shim_task *t, const struct shim_flags *f, pid_t pid, int status)
+void shim_task_reaped(struct shim_pod *pod, const struct shim_flags *f, pid_t pid, int status)
 {
-    if (!t || t->deleted || (uint32_t)pid != t->init.pid || t->init.status == KB_TASK_STOPPED)
-        return;
-    /* the keeper exits with the container's status as a shell tells it (128+N for signal N) */
-    shim_proc_exited(f, t, &t->init,
-                     WIFEXITED(status) ? (uint32_t)WEXITSTATUS(status) : 128u + (uint32_t)WTERMSIG(status));
-}
-
-void shim_task_conn_closed(struct shim_task *t, int fd)
-{
-    struct shim_proc *procs[SHIM_MAX_EXECS + 1];
-    int n = 0;
-
-    if (!t)
-        return;
-    procs[n++] = &t->init;
-    for (int i = 0; i < SHIM_MAX_EXECS; i++)
-        if (t->execs[i])
-            procs[n++] = t->execs[i];
-    /* its waiters are gone with it: a later connection may get the same fd */
-    for (int i = 0; i < n; i++) {
-        struct shim_proc *p = procs[i];
-        unsigned k = 0;
-        for (unsigned j = 0; j < p->n_waiters; j++)
-            if (p->waiters[j].conn != fd)
-                p->waiters[k++] = p->waiters[j];
-        p->n_waiters = k;
+    for (int i = 0; i < SHIM_MAX_TASKS; i++) {
+        struct shim_task *t = pod->tasks[i];
+        if (!t || t->member || (uint32_t)pid != t->init.pid || t->init.status == KB_TASK_STOPPED)
+            continue;
+        /* the keeper exits with the container's status as a shell tells it (128+N for signal N) */
+        shim_proc_exited(f, t, &t->init,
+                         WIFEXITED(status) ? (uint32_t)WEXITSTATUS(status) : 128u + (uint32_t)WTERMSIG(status));
     }
 }
 
-int shim_task_gone(const struct shim_task *t)
+static void drop_waiters(struct shim_proc *p, int fd)
 {
-    return t && t->deleted && t->shutdown ? 2 : 0;
+    unsigned k = 0;
+
+    for (unsigned j = 0; j < p->n_waiters; j++)
+        if (p->waiters[j].conn != fd)
+            p->waiters[k++] = p->waiters[j];
+    p->n_waiters = k;
+}
+
+void shim_task_conn_closed(struct shim_pod *pod, int fd)
+{
+    /* its waiters are gone with it: a later connection may get the same fd */
+    for (int i = 0; i < SHIM_MAX_TASKS; i++) {
+        struct shim_task *t = pod->tasks[i];
+        if (!t)
+            continue;
+        drop_waiters(&t->init, fd);
+        for (int j = 0; j < SHIM_MAX_EXECS; j++)
+            if (t->execs[j])
+                drop_waiters(t->execs[j], fd);
+    }
+}
+
+int shim_task_gone(const struct shim_pod *pod)
+{
+    return pod->shutdown && !any_task(pod);
 }

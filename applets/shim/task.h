@@ -1,7 +1,10 @@
-/* The daemon's task and its processes (the init and its execs), shared by
- * task.c (the service's dispatch and the init), exec.c, stdio.c and
- * stats.c. The task's VM is run by a sandbox keeper; an exec is one
- * connection to that keeper, which says "exit N" at the end. */
+/* The daemon's tasks and their processes (the init and its execs), shared
+ * by task.c (the service's dispatch and the init), exec.c, stdio.c and
+ * stats.c. A task's VM is run by a sandbox keeper; an exec is one
+ * connection to that keeper, which says "exit N" at the end. In a pod
+ * (one daemon, one VM: CRI's sandbox and its containers) the sandbox's
+ * task owns the keeper; every other task is a member, whose init is such
+ * a connection too (core/sandbox/pod.h). */
 #ifndef KB_SHIM_TASK_H
 #define KB_SHIM_TASK_H
 
@@ -15,6 +18,9 @@
 
 #define SHIM_MAX_WAITERS 16
 #define SHIM_MAX_EXECS 64
+#define SHIM_MAX_TASKS 64
+/* keeper connections polled at once (server.c's poll set) */
+#define SHIM_MAX_POLLED 256
 
 /* What a process's stdio holds on the host once its fds went to the keeper. */
 struct shim_stdio {
@@ -31,7 +37,7 @@ struct shim_proc {
     uint32_t exit_status;
     struct kb_pb_timestamp exited_at;
     struct shim_stdio io;
-    int conn;                   /* exec: its keeper connection once started, else -1 */
+    int conn;                   /* exec, member's init: its keeper connection, else -1 */
     char line[64];              /* exec: a partial line from it */
     size_t line_len;
     char *spec;                 /* exec: the OCI process (JSON) until Start */
@@ -42,11 +48,17 @@ struct shim_proc {
 
 struct shim_task {
     char *id, *bundle;
-    char dir[PATH_MAX];         /* the keeper's state dir */
+    char dir[PATH_MAX];         /* the keeper's state dir (a member: its sandbox's) */
     char rootfs[PATH_MAX];      /* what we mounted, "" when nothing */
+    int member;                 /* runs in another task's VM; its keeper commands start "in ID " */
+    int pod;                    /* its VM takes members */
     struct shim_proc init;
     struct shim_proc *execs[SHIM_MAX_EXECS];
-    int deleted, shutdown;
+};
+
+struct shim_pod {               /* the daemon's tasks */
+    struct shim_task *tasks[SHIM_MAX_TASKS];
+    int shutdown;
 };
 
 /* --- task.c */
@@ -56,9 +68,19 @@ void shim_proc_exited(const struct shim_flags *f, struct shim_task *t, struct sh
 void shim_proc_fini(struct shim_proc *p);
 /* Encode a plain message into reply: 0, or the ttrpc code with err. */
 int shim_reply(const struct kb_pb_msg *d, const void *m, struct kb_buf *reply, kb_err *err);
+/* Ask t's keeper cmd (prefixed for a member), with body; what follows "ok " goes to rest. */
+int shim_keeper_ask(const struct shim_task *t, const char *cmd, const void *body, size_t len, char *rest,
+                    size_t rest_len, kb_err *err);
 /* Publish an event (core/shim/task_pb message d of value ev). */
 void shim_event(const struct shim_flags *f, const char *topic, const char *type, const struct kb_pb_msg *d,
                 const void *ev);
+
+/* --- pod.c */
+/* Create t in owner's VM (a pod member): payload is its CreateTaskRequest. */
+int shim_pod_join(struct shim_task *t, const struct shim_task *owner, const struct shim_flags *f,
+                  const uint8_t *payload, size_t len, kb_err *err);
+/* Take t out of its pod: the guest's container and the host's mounts (nothing if the VM is gone). */
+void shim_pod_leave(struct shim_task *t);
 
 /* --- stdio.c */
 /* Open p's stdio for the keeper (fifos, plain files, file:// and binary:// URIs, as containerd's

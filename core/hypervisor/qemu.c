@@ -286,8 +286,9 @@ int kb_qemu_argv(const struct kb_vm_config *cfg, struct kb_argv *out, kb_err *er
          * onto the host's files (as passthrough) where QEMU may set them, and
          * a failure to is not reported: a rootfs needs its real uids, and an
          * unprivileged QEMU still serves it. A comma would end the path. */
-        r |= opt(&a, "-fsdev", "local,id=share%u,path=%s,security_model=none%s", i,
-                                     path ? path : "", sh->readonly ? ",readonly=on" : "");
+        r |= opt(&a, "-fsdev", "local,id=share%u,path=%s,security_model=none%s%s", i,
+                                     path ? path : "", sh->readonly ? ",readonly=on" : "",
+                                     sh->mounts_below ? ",multidevs=remap" : "");
         r |= opt(&a, "-device", "%s,fsdev=share%u,mount_tag=%s",
                                       cfg->machine == KB_MACHINE_Q35 ? "virtio-9p-pci" : "virtio-9p-device",
                                       i, sh->tag);

@@ -9,8 +9,8 @@
 
 enum kb_machine { KB_MACHINE_MICROVM, KB_MACHINE_Q35 };
 
-/* the bundle's rootfs, and the sources of the container's bind mounts */
-#define KB_VM_MAX_SHARES 2
+/* the bundle's rootfs, the sources of the container's bind mounts, a pod's share */
+#define KB_VM_MAX_SHARES 3
 
 struct kb_vm_config {
     const char *qemu;        /* binary; NULL: qemu-system-x86_64 from PATH */
@@ -31,6 +31,7 @@ struct kb_vm_config {
         const char *path;    /* NULL: this slot unused */
         const char *tag;     /* its 9p mount tag, what the guest mounts it by */
         int readonly;        /* the guest may not write to the share */
+        int mounts_below;    /* filesystems will be mounted in it: QEMU keeps their inodes apart */
     } shares[KB_VM_MAX_SHARES];
     const char *qmp_socket;  /* unix socket QEMU serves QMP on; NULL: none */
 };

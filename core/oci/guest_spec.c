@@ -1,6 +1,7 @@
 #include "guest_spec.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +14,36 @@ static const char *const ns_key[] = {
     [KB_NS_UTS] = "uts", [KB_NS_USER] = "user", [KB_NS_CGROUP] = "cgroup",
 };
 
-/* Write v back as JSON, leaving out the member `drop` of the object `at`. */
-static int gen(yajl_gen g, yajl_val v, yajl_val at, const char *drop)
+/* What changes on the way: the "path" of the entries of linux.namespaces. */
+struct edit {
+    yajl_val ns_list;
+    unsigned join_pid;          /* 0: paths are dropped */
+};
+
+static int gen(yajl_gen g, yajl_val v, const struct edit *e, int ns_entry);
+
+/* A namespace entry's path: dropped, or the pod sandbox's namespace of its type. */
+static int gen_path(yajl_gen g, yajl_val entry, const struct edit *e)
+{
+    static const char *const proc_name[] = {
+        [KB_NS_PID] = "pid", [KB_NS_NETWORK] = "net", [KB_NS_MOUNT] = "mnt", [KB_NS_IPC] = "ipc",
+        [KB_NS_UTS] = "uts", [KB_NS_USER] = "user", [KB_NS_CGROUP] = "cgroup",
+    };
+    yajl_val type = kb_json_member(entry, "type");
+    char path[64];
+
+    for (size_t t = 0; YAJL_IS_STRING(type) && t < sizeof ns_key / sizeof ns_key[0]; t++)
+        if (strcmp(type->u.string, ns_key[t]) == 0) {
+            int n = snprintf(path, sizeof path, "/proc/%u/ns/%s", e->join_pid, proc_name[t]);
+            if (yajl_gen_string(g, (const unsigned char *)"path", 4) != yajl_gen_status_ok)
+                return -1;
+            return yajl_gen_string(g, (const unsigned char *)path, (size_t)n);
+        }
+    return -1;
+}
+
+/* Write v back as JSON, with e's edits. */
+static int gen(yajl_gen g, yajl_val v, const struct edit *e, int ns_entry)
 {
     size_t i;
 
@@ -33,7 +62,7 @@ static int gen(yajl_gen g, yajl_val v, yajl_val at, const char *drop)
         if (yajl_gen_array_open(g) != yajl_gen_status_ok)
             return -1;
         for (i = 0; i < v->u.array.len; i++)
-            if (gen(g, v->u.array.values[i], at, drop) != yajl_gen_status_ok)
+            if (gen(g, v->u.array.values[i], e, v == e->ns_list) != yajl_gen_status_ok)
                 return -1;
         return yajl_gen_array_close(g);
     case yajl_t_object:
@@ -41,10 +70,13 @@ static int gen(yajl_gen g, yajl_val v, yajl_val at, const char *drop)
             return -1;
         for (i = 0; i < v->u.object.len; i++) {
             const char *k = v->u.object.keys[i];
-            if (v == at && strcmp(k, drop) == 0)
+            if (ns_entry && strcmp(k, "path") == 0) {
+                if (e->join_pid && gen_path(g, v, e) != yajl_gen_status_ok)
+                    return -1;
                 continue;
+            }
             if (yajl_gen_string(g, (const unsigned char *)k, strlen(k)) != yajl_gen_status_ok ||
-                gen(g, v->u.object.values[i], at, drop) != yajl_gen_status_ok)
+                gen(g, v->u.object.values[i], e, 0) != yajl_gen_status_ok)
                 return -1;
         }
         return yajl_gen_map_close(g);
@@ -53,11 +85,12 @@ static int gen(yajl_gen g, yajl_val v, yajl_val at, const char *drop)
     }
 }
 
-int kb_spec_for_guest(const char *json, size_t len, const struct kb_spec *spec, char **out, size_t *out_len,
-                      kb_err *err)
+int kb_spec_for_guest(const char *json, size_t len, const struct kb_spec *spec, unsigned join_pid, char **out,
+                      size_t *out_len, kb_err *err)
 {
-    const struct kb_namespace *net = NULL;
-    yajl_val doc = NULL, entry = NULL, list;
+    struct edit e = { .join_pid = join_pid };
+    int paths = 0;
+    yajl_val doc = NULL;
     yajl_gen g = NULL;
     const unsigned char *buf;
     size_t n;
@@ -68,13 +101,14 @@ int kb_spec_for_guest(const char *json, size_t len, const struct kb_spec *spec, 
         const struct kb_namespace *ns = &spec->namespaces[i];
         if (!ns->path)
             continue;
-        if (ns->type != KB_NS_NETWORK)
+        paths = 1;
+        /* in a pod, joining the sandbox's mount namespace would be joining its rootfs */
+        if (join_pid ? ns->type == KB_NS_MOUNT : ns->type != KB_NS_NETWORK)
             return kb_error(err, EINVAL, "linux.namespaces[%zu]: the %s namespace %s cannot be joined: the "
                                          "container runs in a VM of its own, where host namespaces do not "
                                          "exist", i, ns_key[ns->type], ns->path);
-        net = ns;
     }
-    if (!net) {
+    if (!paths) {
         *out = malloc(len ? len : 1);
         if (!*out)
             return kb_error(err, ENOMEM, "config.json");
@@ -84,18 +118,13 @@ int kb_spec_for_guest(const char *json, size_t len, const struct kb_spec *spec, 
     }
     if (kb_json_parse(json, len, "config.json", &doc, err) < 0)
         return -1;
-    list = kb_json_member(kb_json_member(doc, "linux"), "namespaces");
-    for (size_t i = 0; list && YAJL_IS_ARRAY(list) && i < list->u.array.len && !entry; i++) {
-        yajl_val type = kb_json_member(list->u.array.values[i], "type");
-        if (YAJL_IS_STRING(type) && strcmp(type->u.string, "network") == 0)
-            entry = list->u.array.values[i];
-    }
+    e.ns_list = kb_json_member(kb_json_member(doc, "linux"), "namespaces");
     g = yajl_gen_alloc(NULL);
     if (!g) {
         kb_error(err, ENOMEM, "config.json for the guest");
         goto done;
     }
-    if (!entry || gen(g, doc, entry, "path") != yajl_gen_status_ok ||
+    if (!e.ns_list || !YAJL_IS_ARRAY(e.ns_list) || gen(g, doc, &e, 0) != yajl_gen_status_ok ||
         yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok) {
         kb_error(err, EPROTO, "config.json: cannot write it again for the guest");
         goto done;

@@ -635,6 +635,14 @@ void kb_resources_free(struct kb_resources *r)
     memset(r, 0, sizeof *r);
 }
 
+const char *kb_spec_annotation(const struct kb_spec *spec, const char *key)
+{
+    for (char **a = spec->annotations; a && a[0]; a += 2)
+        if (strcmp(a[0], key) == 0)
+            return a[1];
+    return NULL;
+}
+
 void kb_spec_free(struct kb_spec *spec)
 {
     free(spec->oci_version);

@@ -123,6 +123,8 @@ struct kb_spec {
 
 /* Parse config.json text into spec (zeroed first; kb_spec_free it after, on error too). */
 int kb_spec_parse(const char *json, size_t len, struct kb_spec *spec, kb_err *err);
+/* The value of annotation key, or NULL. */
+const char *kb_spec_annotation(const struct kb_spec *spec, const char *key);
 /* Read and parse a config.json file. */
 int kb_spec_load(const char *path, struct kb_spec *spec, kb_err *err);
 void kb_spec_free(struct kb_spec *spec);

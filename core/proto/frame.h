@@ -34,6 +34,7 @@ enum kb_msg_type {
     KB_MSG_PIDS = 16,
     KB_MSG_STATS = 17,
     KB_MSG_UPDATE = 18,
+    KB_MSG_DELETE = 19,
 };
 
 #define KB_FLAG_RESPONSE 0x1u

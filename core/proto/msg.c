@@ -230,6 +230,9 @@ int kb_msg_kind_of(const struct kb_frame_hdr *h, enum kb_msg_kind *kind, kb_err 
     case KB_MSG_RESUME:
         *kind = f ? KB_KIND_EMPTY : KB_KIND_REF;
         return 0;
+    case KB_MSG_DELETE:
+        *kind = f ? KB_KIND_EMPTY : KB_KIND_REF;
+        return 0;
     case KB_MSG_PIDS:
         *kind = f ? KB_KIND_PIDS : KB_KIND_REF;
         return 0;

@@ -1,6 +1,5 @@
 #include "binds.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -53,51 +52,61 @@ static int share_one(const struct kb_mount *m, size_t i, const char *bundle, con
     return 0;
 }
 
-int kb_binds_prepare(const struct kb_spec *spec, const char *bundle, const char *state_dir,
-                     char *dir, size_t len, unsigned *count, kb_err *err)
+int kb_mount_ns_own(kb_err *err)
 {
-    size_t i;
-
-    *count = 0;
-    for (i = 0; i < spec->n_mounts; i++)
-        *count += kb_mount_is_bind(&spec->mounts[i]);
-    if (!*count)
-        return 0;
-    if ((size_t)snprintf(dir, len, "%s/binds", state_dir) >= len)
-        return kb_error(err, ENAMETOOLONG, "%s/binds", state_dir);
-    /* our own mount namespace, receiving the host's changes but never
-     * sending ours: the binds below are seen by us and QEMU only */
+    /* receiving the host's changes but never sending ours */
     if (unshare(CLONE_NEWNS) < 0)
-        return kb_error_errno(err, "unshare the mount namespace (for the bind mounts' sources)");
+        return kb_error_errno(err, "unshare the mount namespace (for the VM's shares)");
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         return kb_error_errno(err, "make / a slave mount");
+    return 0;
+}
+
+unsigned kb_binds_count(const struct kb_spec *spec)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < spec->n_mounts; i++)
+        n += kb_mount_is_bind(&spec->mounts[i]);
+    return n;
+}
+
+int kb_binds_share(const struct kb_spec *spec, const char *bundle, const char *dir, kb_err *err)
+{
     if (mkdir(dir, 0700) < 0)
         return kb_error_errno(err, "mkdir %s", dir);
-    for (i = 0; i < spec->n_mounts; i++)
+    for (size_t i = 0; i < spec->n_mounts; i++)
         if (kb_mount_is_bind(&spec->mounts[i]) && share_one(&spec->mounts[i], i, bundle, dir, err) < 0)
             return -1;
     return 0;
 }
 
+int kb_binds_prepare(const struct kb_spec *spec, const char *bundle, const char *state_dir,
+                     char *dir, size_t len, unsigned *count, kb_err *err)
+{
+    *count = kb_binds_count(spec);
+    if (!*count)
+        return 0;
+    if ((size_t)snprintf(dir, len, "%s/binds", state_dir) >= len)
+        return kb_error(err, ENAMETOOLONG, "%s/binds", state_dir);
+    /* the binds below are seen by us and QEMU only */
+    if (kb_mount_ns_own(err) < 0)
+        return -1;
+    return kb_binds_share(spec, bundle, dir, err);
+}
+
+static void remove_source(const char *path)
+{
+    /* mounted only in the owner's namespace, and only while it runs */
+    umount2(path, MNT_DETACH);
+    if (unlink(path) < 0 && (errno == EISDIR || errno == EPERM))
+        rmdir(path);
+}
+
 void kb_binds_remove(const char *state_dir)
 {
-    char dir[PATH_MAX], path[PATH_MAX + 256];
-    struct dirent *e;
-    DIR *d;
+    char dir[PATH_MAX];
 
     snprintf(dir, sizeof dir, "%s/binds", state_dir);
-    d = opendir(dir);
-    if (!d)
-        return;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        /* mounted only in the owner's namespace, and only while it runs */
-        umount2(path, MNT_DETACH);
-        if (unlink(path) < 0 && (errno == EISDIR || errno == EPERM))
-            rmdir(path);
-    }
-    closedir(d);
-    rmdir(dir);
+    kb_clear_dir(dir, remove_source);
 }

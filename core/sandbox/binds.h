@@ -23,6 +23,12 @@
  * is done. Call while the process has one thread: it unshares its mounts. */
 int kb_binds_prepare(const struct kb_spec *spec, const char *bundle, const char *state_dir,
                      char *dir, size_t len, unsigned *count, kb_err *err);
+/* Enter a mount namespace of our own, a slave of the host's. */
+int kb_mount_ns_own(kb_err *err);
+/* How many of spec's mounts are binds. */
+unsigned kb_binds_count(const struct kb_spec *spec);
+/* Create dir and bind each bind source of spec on dir/<i>, in our namespace. */
+int kb_binds_share(const struct kb_spec *spec, const char *bundle, const char *dir, kb_err *err);
 /* Unmount what is left of state_dir/binds and remove it (from any process). */
 void kb_binds_remove(const char *state_dir);
 

@@ -7,6 +7,7 @@
 #include "exec.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "../util.h"
+#include "pod.h"
 
 /* stream bases: the init has 4; exec n gets 8 + 4n (never reused) */
 #define EXEC_STREAMS 8
@@ -31,6 +33,7 @@ static void say(struct kb_relay_exec *e, const char *fmt, int a, int b)
 
 static void free_exec(struct kb_relay_exec *e)
 {
+    free(e->cid);
     kb_closep(&e->client);
     kb_ostream_fini(&e->in);
     kb_istream_fini(&e->out);
@@ -38,41 +41,108 @@ static void free_exec(struct kb_relay_exec *e)
     free(e);
 }
 
-int kb_relay_exec(struct kb_relay *r, const struct kb_msg_exec *x, int fds[3], int client, kb_err *err)
+struct kb_relay_exec *kb_exec_member(struct kb_relay *r, const char *cid)
 {
-    struct kb_msg m = { .kind = KB_KIND_EXEC }, resp;
-    struct kb_relay_exec *e = NULL;
-    unsigned slot, n = r->n_execs_ever;
-    uint32_t base = EXEC_STREAMS + 4 * n;
-    int rc = -1;
+    for (unsigned i = 0; i < KB_RELAY_MAX_EXECS; i++)
+        if (r->execs[i] && r->execs[i]->member && strcmp(r->execs[i]->cid, cid) == 0)
+            return r->execs[i];
+    return NULL;
+}
 
-    for (slot = 0; slot < KB_RELAY_MAX_EXECS && r->execs[slot]; slot++)
+/* A new process of container cid with the next stream base, holding fds
+ * (taken), registered in a free slot (*slot): its output may arrive before
+ * the agent's answer. NULL and err when there is none to give. */
+static struct kb_relay_exec *proc_new(struct kb_relay *r, const char *cid, int terminal, int fds[3],
+                                      unsigned *slot, kb_err *err)
+{
+    struct kb_relay_exec *e = NULL;
+    unsigned n = r->n_execs_ever;
+    uint32_t base = EXEC_STREAMS + 4 * n;
+
+    for (*slot = 0; *slot < KB_RELAY_MAX_EXECS && r->execs[*slot]; (*slot)++)
         ;
-    if (r->exited || !r->sb->agent_open)
-        kb_error(err, 0, "cannot exec in a stopped container");
-    else if (slot == KB_RELAY_MAX_EXECS)
+    if (*slot == KB_RELAY_MAX_EXECS)
         kb_error(err, EAGAIN, "%d processes are exec'ed already", KB_RELAY_MAX_EXECS);
     else if (base < EXEC_STREAMS)
         kb_error(err, EOVERFLOW, "out of stream ids");
-    else if (!(e = calloc(1, sizeof *e)))
-        kb_error(err, ENOMEM, "exec");
-    if (!e)
-        goto out;
+    else if (!(e = calloc(1, sizeof *e)) || !(e->cid = strdup(cid)))
+        kb_error(err, ENOMEM, "a process for %s", cid);
+    if (!e || !e->cid) {
+        free(e);
+        return NULL;
+    }
     r->n_execs_ever++;
-    snprintf(e->id, sizeof e->id, "exec-%u", n + 1);
-    e->terminal = x->process.terminal;
+    e->terminal = terminal;
     e->client = -1;
     /* the streams own the fds from here */
     kb_ostream_init(&e->in, base + KB_STREAM_STDIN, kb_steal_fd(&fds[0]), 1);
     kb_istream_init(&e->out, base + KB_STREAM_STDOUT, kb_steal_fd(&fds[1]), 1, HOST_WRITE);
     kb_istream_init(&e->err, base + KB_STREAM_STDERR, kb_steal_fd(&fds[2]), 1, HOST_WRITE);
+    r->execs[*slot] = e;
+    return e;
+}
+
+int kb_relay_add(struct kb_relay *r, const char *cid, const char *bundle, const char *json, size_t len,
+                 int terminal, int binds, int fds[3], int client, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_CREATE };
+    struct kb_relay_exec *e = NULL;
+    char rootfs[1200];
+    unsigned slot;
+    int rc = -1;
+
+    if (r->exited || !r->sb->agent_open)
+        kb_error(err, ESRCH, "the sandbox has stopped");
+    else if (!strcmp(cid, r->id) || kb_exec_member(r, cid))
+        kb_error(err, EEXIST, "container %s already exists in this sandbox", cid);
+    else if (len + 4096 > KB_PROTO_MAX_PAYLOAD)
+        kb_error(err, EFBIG, "config.json is %zu bytes; the agent takes at most %d", len,
+                 KB_PROTO_MAX_PAYLOAD - 4096);
+    else
+        e = proc_new(r, cid, terminal, fds, &slot, err);
+    if (!e)
+        goto out;
+    e->member = 1;
+    snprintf(rootfs, sizeof rootfs, "%s/%s/rootfs", KB_GUEST_POD, cid);
+    m.u.create = (struct kb_msg_create){ .container_id = (char *)cid, .oci_config = (uint8_t *)json,
+                                         .oci_config_len = len, .rootfs = rootfs,
+                                         .stream_base = e->in.id - KB_STREAM_STDIN, .rootfs_tag = KB_POD_TAG,
+                                         .binds_tag = binds ? KB_POD_TAG : "", .bundle = (char *)bundle };
+    if (kb_agent_call(&r->sb->agent, KB_MSG_CREATE, &m, NULL, 60000, err) < 0) {
+        r->execs[slot] = NULL;
+        free_exec(e);
+        goto out;
+    }
+    e->client = client;
+    say(e, "ok\n", 0, 0);
+    rc = 0;
+out:
+    for (int i = 0; i < 3; i++)
+        kb_closep(&fds[i]);
+    return rc;
+}
+
+int kb_relay_exec(struct kb_relay *r, const struct kb_msg_exec *x, int fds[3], int client, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_EXEC }, resp;
+    struct kb_relay_exec *e = NULL, *in = kb_exec_member(r, x->container_id);
+    unsigned slot;
+    int rc = -1;
+
+    if (!in && x->container_id && x->container_id[0] && strcmp(x->container_id, r->id) != 0)
+        kb_error(err, ESRCH, "container %s is not running in this sandbox", x->container_id);
+    else if ((in ? in->exited : r->exited) || !r->sb->agent_open)
+        kb_error(err, 0, "cannot exec in a stopped container");
+    else
+        e = proc_new(r, in ? in->cid : r->id, x->process.terminal, fds, &slot, err);
+    if (!e)
+        goto out;
+    snprintf(e->id, sizeof e->id, "exec-%u", r->n_execs_ever);
     /* a copy: x's strings stay the caller's to free */
     m.u.exec = *x;
-    m.u.exec.container_id = (char *)r->id;
+    m.u.exec.container_id = e->cid;
     m.u.exec.exec_id = e->id;
-    m.u.exec.stream_base = base;
-    /* registered first: its output may arrive before the answer */
-    r->execs[slot] = e;
+    m.u.exec.stream_base = e->in.id - KB_STREAM_STDIN;
     if (kb_agent_call(&r->sb->agent, KB_MSG_EXEC, &m, &resp, 60000, err) < 0) {
         static const char agent_said[] = "agent: EXEC: ";
         r->execs[slot] = NULL;
@@ -80,8 +150,12 @@ int kb_relay_exec(struct kb_relay *r, const struct kb_msg_exec *x, int fds[3], i
         /* the guest's refusal in runc's words: the process could not start */
         if (strncmp(err->msg, agent_said, sizeof agent_said - 1) == 0) {
             kb_err why = *err;
-            kb_error(err, why.errnum, "unable to start container process: %s",
-                     why.msg + sizeof agent_said - 1);
+            char text[sizeof why.msg + 128];
+            /* "not found in $PATH" is whole as it is (runc adds no errno to it); others say why */
+            if (why.errnum == ENOENT)
+                why.errnum = 0;
+            kb_error(err, 0, "unable to start container process: %s",
+                     kb_error_str(&why, text, sizeof text) + sizeof agent_said - 1);
         }
         goto out;
     }
@@ -124,10 +198,10 @@ int kb_exec_stream_frame(struct kb_relay *r, struct kb_relay_exec *e, const stru
     return kb_error(err, EPROTO, "agent sent STDIO on stream %u, which is not an output", h->id);
 }
 
-void kb_exec_exited(struct kb_relay *r, const char *exec_id, int status)
+void kb_exec_exited(struct kb_relay *r, const char *cid, const char *exec_id, int status)
 {
     for (unsigned i = 0; i < KB_RELAY_MAX_EXECS; i++)
-        if (r->execs[i] && strcmp(r->execs[i]->id, exec_id) == 0) {
+        if (r->execs[i] && strcmp(r->execs[i]->id, exec_id) == 0 && strcmp(r->execs[i]->cid, cid) == 0) {
             r->execs[i]->exited = 1;
             r->execs[i]->status = status;
         }
@@ -173,7 +247,7 @@ static int client_line(struct kb_relay *r, struct kb_relay_exec *e, const char *
         if (e->exited)
             return 0;
         m.kind = KB_KIND_SIGNAL;
-        m.u.signal = (struct kb_msg_signal){ .container_id = (char *)r->id, .exec_id = e->id,
+        m.u.signal = (struct kb_msg_signal){ .container_id = e->cid, .exec_id = e->id,
                                              .signal = a };
         return kb_agent_send(&r->sb->agent, KB_MSG_SIGNAL, &m, NULL, err);
     }
@@ -182,7 +256,7 @@ static int client_line(struct kb_relay *r, struct kb_relay_exec *e, const char *
         if (*end || !a || !b || a > 65535 || b > 65535 || e->exited)
             return 0;
         m.kind = KB_KIND_RESIZE;
-        m.u.resize = (struct kb_msg_resize){ .container_id = (char *)r->id, .exec_id = e->id,
+        m.u.resize = (struct kb_msg_resize){ .container_id = e->cid, .exec_id = e->id,
                                              .rows = a, .cols = b };
         return kb_agent_send(&r->sb->agent, KB_MSG_RESIZE, &m, NULL, err);
     }
@@ -244,6 +318,20 @@ int kb_exec_service(struct kb_relay *r, const struct pollfd *p, const int *map, 
     return 0;
 }
 
+void kb_exec_drop_member(struct kb_relay *r, const char *cid)
+{
+    for (unsigned i = 0; i < KB_RELAY_MAX_EXECS; i++) {
+        struct kb_relay_exec *e = r->execs[i];
+        /* the member's execs went with it in the guest */
+        if (!e || strcmp(e->cid, cid) != 0)
+            continue;
+        if (!e->exited)
+            say(e, "exit %d\n", 128 + SIGKILL, 0);
+        free_exec(e);
+        r->execs[i] = NULL;
+    }
+}
+
 bool kb_exec_any(const struct kb_relay *r)
 {
     for (unsigned i = 0; i < KB_RELAY_MAX_EXECS; i++)
@@ -255,8 +343,12 @@ bool kb_exec_any(const struct kb_relay *r)
 void kb_exec_fini_all(struct kb_relay *r)
 {
     for (unsigned i = 0; i < KB_RELAY_MAX_EXECS; i++) {
-        if (r->execs[i])
-            free_exec(r->execs[i]);
+        struct kb_relay_exec *e = r->execs[i];
+        /* the VM is gone, and the process with it: killed */
+        if (e && !e->exited)
+            say(e, "exit %d\n", 128 + SIGKILL, 0);
+        if (e)
+            free_exec(e);
         r->execs[i] = NULL;
     }
 }

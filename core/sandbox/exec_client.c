@@ -41,8 +41,8 @@ static int read_answer(int fd, char *line, size_t max, kb_err *err)
     return 0;
 }
 
-int kb_keeper_exec(const char *dir, const struct kb_msg_exec *x, const int fds[3], int *conn, uint32_t *pid,
-                   kb_err *err)
+int kb_keeper_attach(const char *dir, const char *verb, const void *body, size_t len, const int fds[3], int *conn,
+                     char *rest, size_t rest_len, kb_err *err)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct timeval tv = { .tv_sec = 70 };
@@ -51,30 +51,25 @@ int kb_keeper_exec(const char *dir, const struct kb_msg_exec *x, const int fds[3
     struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
                          .msg_controllen = sizeof cbuf };
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    struct kb_buf b = { 0 };
-    int n, r;
+    int n;
     _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     if (fd < 0)
         return kb_error_errno(err, "control socket");
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s/" KB_CTL_SOCKET, dir);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-        return kb_error(err, 0, "cannot exec in a stopped container");
-    if (kb_msg_exec_encode(&b, 1, x, err) < 0)
-        return -1;
-    n = snprintf(head, sizeof head, "exec %zu\n", b.len);
+        return kb_error(err, ESRCH, "the sandbox has stopped");
+    n = snprintf(head, sizeof head, "%s %zu\n", verb, len);
     /* the fds ride on the first byte; the rest of the line follows */
     iov = (struct iovec){ head, 1 };
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
     cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
     memcpy(CMSG_DATA(cm), fds, 3 * sizeof(int));
-    r = sendmsg(fd, &mh, MSG_NOSIGNAL) == 1 && kb_write_all(fd, head + 1, (size_t)n - 1) >= 0 &&
-                kb_write_all(fd, b.data, b.len) >= 0 ? 0 : -1;
-    kb_buf_free(&b);
-    if (r < 0)
+    if (sendmsg(fd, &mh, MSG_NOSIGNAL) != 1 || kb_write_all(fd, head + 1, (size_t)n - 1) < 0 ||
+        kb_write_all(fd, body, len) < 0)
         return kb_error_errno(err, "talk to the container's keeper");
-    /* EXEC may take a while in an emulated guest; never forever */
+    /* CREATE and EXEC may take a while in an emulated guest; never forever */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (read_answer(fd, line, sizeof line, err) < 0)
         return -1;
@@ -82,16 +77,37 @@ int kb_keeper_exec(const char *dir, const struct kb_msg_exec *x, const int fds[3
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (strncmp(line, "error ", 6) == 0)
         return kb_error(err, 0, "%s", line + 6);
-    if (strncmp(line, "ok ", 3) != 0)
+    if (strcmp(line, "ok") != 0 && strncmp(line, "ok ", 3) != 0)
         return kb_error(err, EPROTO, "the container's keeper answered '%s'", line);
-    if (pid) {
-        char *end;
-        unsigned long v = strtoul(line + 3, &end, 10);
-        if (*end || end == line + 3 || v > UINT32_MAX)
-            return kb_error(err, EPROTO, "the container's keeper answered '%s'", line);
-        *pid = (uint32_t)v;
-    }
+    snprintf(rest, rest_len, "%s", line[2] ? line + 3 : "");
     *conn = kb_steal_fd(&fd);
+    return 0;
+}
+
+int kb_keeper_exec(const char *dir, const struct kb_msg_exec *x, const int fds[3], int *conn, uint32_t *pid,
+                   kb_err *err)
+{
+    struct kb_buf b = { 0 };
+    char rest[32], *end;
+    unsigned long v;
+    int r;
+
+    if (kb_msg_exec_encode(&b, 1, x, err) < 0)
+        return -1;
+    r = kb_keeper_attach(dir, "exec", b.data, b.len, fds, conn, rest, sizeof rest, err);
+    kb_buf_free(&b);
+    if (r < 0) {
+        if (err->errnum == ESRCH)
+            kb_error(err, 0, "cannot exec in a stopped container");
+        return -1;
+    }
+    v = strtoul(rest, &end, 10);
+    if (*end || end == rest || v > UINT32_MAX) {
+        kb_closep(conn);
+        return kb_error(err, EPROTO, "the container's keeper answered 'ok %s'", rest);
+    }
+    if (pid)
+        *pid = (uint32_t)v;
     return 0;
 }
 

@@ -17,11 +17,12 @@
 
 #include "../util.h"
 #include "console.h"
+#include "pod.h"
 #include "run.h"
 #include "state.h"
 
-/* a command line: "start" or "kill SIGNAL ALL" */
-#define CTL_LINE_MAX 256
+/* a command line: "start", "kill SIGNAL ALL", each maybe after "in CID " (an id is at most 1024 bytes) */
+#define CTL_LINE_MAX 1100
 
 struct keeper {
     struct kb_sandbox sb;
@@ -60,6 +61,14 @@ static void reply(int fd, const char *text)
     (void)!send(fd, text, strlen(text), MSG_NOSIGNAL);
 }
 
+/* "error MESSAGE" for a command that failed, with its errno's words */
+static void refuse(char *answer, size_t len, const kb_err *why)
+{
+    char msg[1200];
+
+    snprintf(answer, len, "error %s\n", kb_error_str(why, msg, sizeof msg));
+}
+
 /* "kill SIG ALL" (without scanf: it would pull all of stdio's scanning in) */
 static int parse_kill(const char *line, int *sig, int *all)
 {
@@ -78,38 +87,46 @@ static int parse_kill(const char *line, int *sig, int *all)
     return 1;
 }
 
-static int execute(struct keeper *k, char *line, char *answer, size_t len, kb_err *err)
+/* A command for pod member cid ("in CID COMMAND"), or for the keeper's own container (cid NULL). */
+static int execute(struct keeper *k, const char *cid, char *line, char *answer, size_t len, kb_err *err)
 {
     kb_err why;
     int sig, all;
 
     if (strcmp(line, "start") == 0) {
-        if (k->relay.started)
+        if (!cid && k->relay.started)
             return snprintf(answer, len, "error cannot start a container that has run\n"), 0;
-        if (kb_relay_start(&k->relay, &why) < 0) {
-            snprintf(answer, len, "error %s\n", why.msg);
+        if (kb_relay_start(&k->relay, cid, &why) < 0) {
+            refuse(answer, len, &why);
             return 0;
         }
         snprintf(answer, len, "ok\n");
-        return set_status(k, "running", err);
+        return cid ? 0 : set_status(k, "running", err);
+    }
+    if (strcmp(line, "delete") == 0 && cid) {
+        if (kb_pod_delete(&k->relay, cid, &why) < 0)
+            refuse(answer, len, &why);
+        else
+            snprintf(answer, len, "ok\n");
+        return 0;
     }
     if (strcmp(line, "pause") == 0 || strcmp(line, "resume") == 0) {
         int pause = line[0] == 'p';
-        if (pause ? strcmp(k->st.status, "running") != 0 : strcmp(k->st.status, "paused") != 0) {
+        if (!cid && (pause ? strcmp(k->st.status, "running") != 0 : strcmp(k->st.status, "paused") != 0)) {
             snprintf(answer, len, "error container not %s\n", pause ? "running" : "paused");
             return 0;
         }
-        if (kb_relay_pause(&k->relay, pause, &why) < 0) {
-            snprintf(answer, len, "error %s\n", why.msg);
+        if (kb_relay_pause(&k->relay, cid, pause, &why) < 0) {
+            refuse(answer, len, &why);
             return 0;
         }
         snprintf(answer, len, "ok\n");
-        return set_status(k, pause ? "paused" : "running", err);
+        return cid ? 0 : set_status(k, pause ? "paused" : "running", err);
     }
     if (strcmp(line, "stats") == 0) {
         struct kb_msg_stats st;
-        if (kb_relay_stats(&k->relay, &st, &why) < 0) {
-            snprintf(answer, len, "error %s\n", why.msg);
+        if (kb_relay_stats(&k->relay, cid, &st, &why) < 0) {
+            refuse(answer, len, &why);
             return 0;
         }
         snprintf(answer, len, "ok %llu %llu %llu %llu %llu %llu %llu %llu\n",
@@ -122,8 +139,8 @@ static int execute(struct keeper *k, char *line, char *answer, size_t len, kb_er
     if (strcmp(line, "ps") == 0) {
         struct kb_msg_pids p;
         size_t off;
-        if (kb_relay_pids(&k->relay, &p, &why) < 0) {
-            snprintf(answer, len, "error %s\n", why.msg);
+        if (kb_relay_pids(&k->relay, cid, &p, &why) < 0) {
+            refuse(answer, len, &why);
             return 0;
         }
         off = (size_t)snprintf(answer, len, "ok");
@@ -138,15 +155,15 @@ static int execute(struct keeper *k, char *line, char *answer, size_t len, kb_er
         unsigned long rows = strtoul(line + 7, &end, 10), cols = *end == ' ' ? strtoul(end + 1, &end, 10) : 0;
         if (*end || rows > 65535 || cols > 65535)
             snprintf(answer, len, "error bad resize request\n");
-        else if (kb_relay_resize(&k->relay, (unsigned)rows, (unsigned)cols, &why) < 0)
-            snprintf(answer, len, "error %s\n", why.msg);
+        else if (kb_relay_resize(&k->relay, cid, (unsigned)rows, (unsigned)cols, &why) < 0)
+            refuse(answer, len, &why);
         else
             snprintf(answer, len, "ok\n");
         return 0;
     }
     if (parse_kill(line, &sig, &all)) {
-        if (kb_relay_signal(&k->relay, sig, all, &why) < 0)
-            snprintf(answer, len, "error %s\n", why.msg);
+        if (kb_relay_signal(&k->relay, cid, sig, all, &why) < 0)
+            refuse(answer, len, &why);
         else
             snprintf(answer, len, "ok\n");
         return 0;
@@ -243,14 +260,14 @@ static int ctl_exec(struct keeper *k, int fd, const char *line, int fds[3], int 
 refuse:
     for (int i = 0; i < nfds; i++)
         close(fds[i]);
-    snprintf(answer, sizeof answer, "error %s\n", why.msg);
+    refuse(answer, sizeof answer, &why);
     reply(fd, answer);
     close(fd);
     return 0;
 }
 
 /* "update LEN" then an OCI linux.resources object of LEN bytes */
-static void ctl_update(struct keeper *k, int fd, const char *line)
+static void ctl_update(struct keeper *k, int fd, const char *cid, const char *line)
 {
     char answer[1200];
     size_t len;
@@ -259,21 +276,44 @@ static void ctl_update(struct keeper *k, int fd, const char *line)
 
     if (!json)
         snprintf(answer, sizeof answer, "error bad update request\n");
-    else if (kb_relay_update(&k->relay, (const char *)json, len, &why) < 0)
-        snprintf(answer, sizeof answer, "error %s\n", why.msg);
+    else if (kb_relay_update(&k->relay, cid, (const char *)json, len, &why) < 0)
+        refuse(answer, sizeof answer, &why);
     else
         snprintf(answer, sizeof answer, "ok\n");
     reply(fd, answer);
 }
 
+/* "container LEN" then containerd's CreateTaskRequest of LEN bytes, with the
+ * container's stdin, stdout and stderr attached: it joins the pod (pod.c),
+ * and the connection stays open for its init's life, as an exec's. */
+static void ctl_container(struct keeper *k, int fd, const char *line, int fds[3], int nfds)
+{
+    char answer[1200];
+    size_t len = 0;
+    kb_err why;
+    _cleanup_free_ uint8_t *req = nfds == 3 ? read_body(fd, line + 10, KB_PROTO_MAX_PAYLOAD, &len) : NULL;
+
+    if (!req) {
+        kb_error(&why, EINVAL, "bad container request");
+        for (int i = 0; i < nfds; i++)
+            close(fds[i]);
+    } else if (kb_pod_add(&k->relay, req, len, fds, fd, &why) == 0) {
+        return;
+    }
+    refuse(answer, sizeof answer, &why);
+    reply(fd, answer);
+    close(fd);
+}
+
 /* One client at a time, one line each: the clients are our own commands,
  * and a stuck one is cut off after 2 s rather than stalling the relay.
- * An exec's connection stays open, owned by the relay. */
+ * An exec's connection stays open, owned by the relay. "in CID " before
+ * a command points it at pod member CID. */
 static int on_ctl(void *ctx, struct kb_relay *r, kb_err *err)
 {
     struct keeper *k = ctx;
     struct timeval tv = { .tv_sec = 2 };
-    char line[CTL_LINE_MAX + 1], answer[1200];
+    char line[CTL_LINE_MAX + 1], answer[1200], *cmd = line, *cid = NULL;
     int fds[3], nfds, fd = accept4(k->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
     (void)r;
@@ -283,16 +323,24 @@ static int on_ctl(void *ctx, struct kb_relay *r, kb_err *err)
     read_line(fd, line, CTL_LINE_MAX, fds, &nfds);
     if (strncmp(line, "exec ", 5) == 0)
         return ctl_exec(k, fd, line, fds, nfds, err);
-    if (strncmp(line, "update ", 7) == 0) {
-        for (int i = 0; i < nfds; i++)
-            close(fds[i]);
-        ctl_update(k, fd, line);
-        close(fd);
+    if (strncmp(line, "container ", 10) == 0) {
+        ctl_container(k, fd, line, fds, nfds);
         return 0;
     }
     for (int i = 0; i < nfds; i++)
         close(fds[i]);
-    if (execute(k, line, answer, sizeof answer, err) < 0) {
+    if (strncmp(line, "in ", 3) == 0 && (cmd = strchr(line + 3, ' '))) {
+        *cmd++ = '\0';
+        cid = line + 3;
+    } else {
+        cmd = line;
+    }
+    if (strncmp(cmd, "update ", 7) == 0) {
+        ctl_update(k, fd, cid, cmd);
+        close(fd);
+        return 0;
+    }
+    if (execute(k, cid, cmd, answer, sizeof answer, err) < 0) {
         close(fd);
         return -1;
     }
@@ -438,13 +486,13 @@ int kb_keeper_ask(const char *dir, const char *line, const void *body, size_t bo
     return kb_error(err, EPROTO, "the container's keeper did not answer");
 }
 
-int kb_keeper_stats(const char *dir, struct kb_msg_stats *st, kb_err *err)
+int kb_keeper_stats(const char *dir, const char *line, struct kb_msg_stats *st, kb_err *err)
 {
     char rest[256], *p = rest;
     uint64_t *f[] = { &st->cpu_usage_usec, &st->cpu_user_usec, &st->cpu_system_usec, &st->memory_current,
                       &st->memory_max, &st->pids_current, &st->pids_max, &st->oom_kills };
 
-    if (kb_keeper_ask(dir, "stats", NULL, 0, rest, sizeof rest, err) < 0)
+    if (kb_keeper_ask(dir, line, NULL, 0, rest, sizeof rest, err) < 0)
         return -1;
     for (size_t i = 0; i < KB_ARRAY_SIZE(f); i++) {
         char *end;

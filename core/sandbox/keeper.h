@@ -42,9 +42,13 @@ int kb_keeper_request(const char *dir, const char *line, kb_err *err);
 int kb_keeper_ask(const char *dir, const char *line, const void *body, size_t body_len, char *rest,
                   size_t rest_len, kb_err *err);
 
-/* The container's cgroup counters in the guest ("stats"). */
-int kb_keeper_stats(const char *dir, struct kb_msg_stats *st, kb_err *err);
+/* The container's cgroup counters in the guest (line: "stats", or "in CID stats" for a pod member). */
+int kb_keeper_stats(const char *dir, const char *line, struct kb_msg_stats *st, kb_err *err);
 
+/* Send "VERB LEN" with fds (stdin, stdout, stderr) and LEN bytes of body to the keeper of dir; on "ok",
+ * *conn keeps the connection (its "exit N" ends the process) and rest what followed "ok ". */
+int kb_keeper_attach(const char *dir, const char *verb, const void *body, size_t len, const int fds[3], int *conn,
+                     char *rest, size_t rest_len, kb_err *err);
 /* exec, the command's side (exec_client.c): send EXEC x with the process's
  * stdio fds to the keeper of dir; *conn gets the connection once the
  * process runs, *pid (may be NULL) its guest pid (refusals are err, with the keeper's words). */

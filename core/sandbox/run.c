@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -27,14 +28,12 @@ static int on_exit_event(struct kb_relay *r, const uint8_t *p, size_t len, kb_er
 
     if (kb_msg_exit_decode(p, len, &ex, err) < 0)
         return -1;
-    if (strcmp(ex.container_id, r->id) == 0) {
-        int status = ex.term_signal ? 128 + (int)ex.term_signal : (int)ex.exit_code;
-        if (ex.exec_id[0]) {
-            kb_exec_exited(r, ex.exec_id, status);
-        } else {
-            r->exited = 1;
-            r->status = status;
-        }
+    int status = ex.term_signal ? 128 + (int)ex.term_signal : (int)ex.exit_code;
+    if (strcmp(ex.container_id, r->id) == 0 && !ex.exec_id[0]) {
+        r->exited = 1;
+        r->status = status;
+    } else {
+        kb_exec_exited(r, ex.container_id, ex.exec_id, status);
     }
     kb_msg_exit_free(&ex);
     return 0;
@@ -84,13 +83,40 @@ static int on_frame(void *ctx, const struct kb_frame_hdr *h, const uint8_t *p, s
     }
 }
 
-int kb_relay_resize(struct kb_relay *r, unsigned rows, unsigned cols, kb_err *err)
+/* The container a request names: the relay's (cid NULL, or its id) or a pod member's init (*mp). */
+static int target(struct kb_relay *r, const char *cid, const char **id, struct kb_relay_exec **mp, kb_err *err)
+{
+    *mp = NULL;
+    *id = r->id;
+    if (!cid || strcmp(cid, r->id) == 0)
+        return 0;
+    if (!(*mp = kb_exec_member(r, cid)))
+        return kb_error(err, ESRCH, "container %s is not running in this sandbox", cid);
+    *id = (*mp)->cid;
+    return 0;
+}
+
+static int has_exited(const struct kb_relay *r, const struct kb_relay_exec *m)
+{
+    return m ? m->exited : r->exited;
+}
+
+static int has_started(const struct kb_relay *r, const struct kb_relay_exec *m)
+{
+    return m ? m->started : r->started;
+}
+
+int kb_relay_resize(struct kb_relay *r, const char *cid, unsigned rows, unsigned cols, kb_err *err)
 {
     struct kb_msg m = { .kind = KB_KIND_RESIZE };
+    struct kb_relay_exec *mem;
+    const char *id;
 
-    if (!r->io->terminal)
+    if (target(r, cid, &id, &mem, err) < 0)
+        return -1;
+    if (!(mem ? mem->terminal : r->io->terminal))
         return kb_error(err, ENOTTY, "the container has no terminal");
-    m.u.resize = (struct kb_msg_resize){ .container_id = (char *)r->id, .exec_id = "",
+    m.u.resize = (struct kb_msg_resize){ .container_id = (char *)id, .exec_id = "",
                                          .rows = rows, .cols = cols };
     return kb_agent_send(&r->sb->agent, KB_MSG_RESIZE, &m, NULL, err);
 }
@@ -102,7 +128,7 @@ static int send_resize(struct kb_relay *r, kb_err *err)
     /* a terminal without a size (a pty nobody sized) keeps process.consoleSize */
     if (r->io->tty < 0 || kb_tty_size(r->io->tty, &rows, &cols) < 0 || (!rows && !cols))
         return 0;
-    return kb_relay_resize(r, rows, cols, err);
+    return kb_relay_resize(r, NULL, rows, cols, err);
 }
 
 static int forward_signals(struct kb_relay *r, kb_err *err)
@@ -122,7 +148,7 @@ static int forward_signals(struct kb_relay *r, kb_err *err)
         /* before start, the container waits and is not the signal's target yet */
         if (r->exited || !r->started)
             continue;
-        if (kb_relay_signal(r, sig, 0, err) < 0)
+        if (kb_relay_signal(r, NULL, sig, 0, err) < 0)
             return -1;
     }
     return 0;
@@ -148,13 +174,17 @@ int kb_relay_signalfd(kb_err *err)
     return fd;
 }
 
-int kb_relay_signal(struct kb_relay *r, int sig, int all, kb_err *err)
+int kb_relay_signal(struct kb_relay *r, const char *cid, int sig, int all, kb_err *err)
 {
     struct kb_msg m = { .kind = KB_KIND_SIGNAL };
+    struct kb_relay_exec *mem;
+    const char *id;
 
-    if (r->exited)
+    if (target(r, cid, &id, &mem, err) < 0)
+        return -1;
+    if (has_exited(r, mem))
         return kb_error(err, ESRCH, "container not running");
-    m.u.signal = (struct kb_msg_signal){ .container_id = (char *)r->id, .exec_id = "",
+    m.u.signal = (struct kb_msg_signal){ .container_id = (char *)id, .exec_id = "",
                                          .signal = (uint32_t)sig, .all = all != 0 };
     return kb_agent_send(&r->sb->agent, KB_MSG_SIGNAL, &m, NULL, err);
 }
@@ -218,16 +248,25 @@ int kb_relay_create(struct kb_relay *r, struct kb_sandbox *sb, const char *id, c
     return 0;
 }
 
-int kb_relay_start(struct kb_relay *r, kb_err *err)
+int kb_relay_start(struct kb_relay *r, const char *cid, kb_err *err)
 {
     struct kb_msg m = { .kind = KB_KIND_START }, resp;
+    struct kb_relay_exec *mem;
+    const char *id;
 
-    if (r->started)
-        return kb_error(err, EALREADY, "container %s was started already", r->id);
-    m.u.start.container_id = (char *)r->id;
+    if (target(r, cid, &id, &mem, err) < 0)
+        return -1;
+    if (has_started(r, mem))
+        return kb_error(err, EALREADY, "container %s was started already", id);
+    m.u.start.container_id = (char *)id;
     if (kb_agent_call(&r->sb->agent, KB_MSG_START, &m, &resp, 60000, err) < 0)
         return -1;
     kb_msg_free(&resp);
+    if (mem) {
+        mem->started = 1;
+        return 0;
+    }
+    r->pid = resp.u.pid.pid;
     r->started = 1;
     r->sb->t.started = kb_now_ns();
     if (r->io->pid_file && kb_write_pid_file(r->io->pid_file, getpid(), err) < 0)
@@ -310,50 +349,97 @@ void kb_relay_fini(struct kb_relay *r)
     kb_exec_fini_all(r);
 }
 
-int kb_relay_pause(struct kb_relay *r, int pause, kb_err *err)
+int kb_relay_pause(struct kb_relay *r, const char *cid, int pause, kb_err *err)
 {
     struct kb_msg m = { .kind = KB_KIND_REF };
+    struct kb_relay_exec *mem;
+    const char *id;
 
-    if (r->exited || !r->started)
+    if (target(r, cid, &id, &mem, err) < 0)
+        return -1;
+    if (has_exited(r, mem) || !has_started(r, mem))
         return kb_error(err, 0, "container not running");
-    m.u.ref = (struct kb_msg_ref){ .container_id = (char *)r->id, .exec_id = "" };
+    m.u.ref = (struct kb_msg_ref){ .container_id = (char *)id, .exec_id = "" };
     return kb_agent_call(&r->sb->agent, pause ? KB_MSG_PAUSE : KB_MSG_RESUME, &m, NULL, 10000, err);
 }
 
-int kb_relay_pids(struct kb_relay *r, struct kb_msg_pids *pids, kb_err *err)
+int kb_relay_pids(struct kb_relay *r, const char *cid, struct kb_msg_pids *pids, kb_err *err)
 {
     struct kb_msg m = { .kind = KB_KIND_REF }, resp;
+    struct kb_relay_exec *mem;
+    const char *id;
 
     memset(pids, 0, sizeof *pids);
-    if (r->exited)
+    if (target(r, cid, &id, &mem, err) < 0)
+        return -1;
+    if (has_exited(r, mem))
         return 0;
-    m.u.ref = (struct kb_msg_ref){ .container_id = (char *)r->id, .exec_id = "" };
+    m.u.ref = (struct kb_msg_ref){ .container_id = (char *)id, .exec_id = "" };
     if (kb_agent_call(&r->sb->agent, KB_MSG_PIDS, &m, &resp, 10000, err) < 0)
         return -1;
     *pids = resp.u.pids;
     return 0;
 }
 
-int kb_relay_stats(struct kb_relay *r, struct kb_msg_stats *st, kb_err *err)
+int kb_relay_stats(struct kb_relay *r, const char *cid, struct kb_msg_stats *st, kb_err *err)
 {
     struct kb_msg m = { .kind = KB_KIND_REF }, resp;
+    struct kb_relay_exec *mem;
+    const char *id;
 
-    if (r->exited)
+    if (target(r, cid, &id, &mem, err) < 0)
+        return -1;
+    if (has_exited(r, mem))
         return kb_error(err, 0, "container not running");
-    m.u.ref = (struct kb_msg_ref){ .container_id = (char *)r->id, .exec_id = "" };
+    m.u.ref = (struct kb_msg_ref){ .container_id = (char *)id, .exec_id = "" };
     if (kb_agent_call(&r->sb->agent, KB_MSG_STATS, &m, &resp, 10000, err) < 0)
         return -1;
     *st = resp.u.stats;
     return 0;
 }
 
-int kb_relay_update(struct kb_relay *r, const char *json, size_t len, kb_err *err)
+int kb_relay_update(struct kb_relay *r, const char *cid, const char *json, size_t len, kb_err *err)
 {
     struct kb_msg m = { .kind = KB_KIND_UPDATE };
+    struct kb_relay_exec *mem;
+    const char *id;
 
-    if (r->exited)
+    if (target(r, cid, &id, &mem, err) < 0)
+        return -1;
+    if (has_exited(r, mem))
         return kb_error(err, 0, "container not running");
-    m.u.update = (struct kb_msg_update){ .container_id = (char *)r->id,
+    m.u.update = (struct kb_msg_update){ .container_id = (char *)id,
                                          .resources = (uint8_t *)json, .resources_len = len };
     return kb_agent_call(&r->sb->agent, KB_MSG_UPDATE, &m, NULL, 10000, err);
+}
+
+int kb_relay_init_pid(struct kb_relay *r, uint32_t *pid, kb_err *err)
+{
+    struct kb_msg_pids p;
+
+    if (r->pid) {
+        *pid = r->pid;
+        return 0;
+    }
+    /* created, not started: the init is its cgroup's one process (it joins before anything runs) */
+    if (kb_relay_pids(r, NULL, &p, err) < 0)
+        return -1;
+    if (p.n_pids != 1) {
+        free(p.pids);
+        return kb_error(err, ESRCH, "the sandbox's container %s has %zu processes, not its init alone",
+                        r->id, p.n_pids);
+    }
+    *pid = p.pids[0];
+    free(p.pids);
+    return 0;
+}
+
+int kb_relay_delete(struct kb_relay *r, const char *cid, kb_err *err)
+{
+    struct kb_msg m = { .kind = KB_KIND_REF };
+
+    if (!cid || strcmp(cid, r->id) == 0)
+        return kb_error(err, EINVAL, "the sandbox's own container %s goes with the VM", r->id);
+    m.u.ref = (struct kb_msg_ref){ .container_id = (char *)cid, .exec_id = "" };
+    return kb_agent_call(&r->sb->agent, KB_MSG_DELETE, &m, NULL, 10000, err);
 }

@@ -14,6 +14,7 @@
 #include "../hypervisor/tsc.h"
 #include "../util.h"
 #include "binds.h"
+#include "pod.h"
 
 int kb_container_id_check(const char *id, kb_err *err)
 {
@@ -95,6 +96,11 @@ static int configure_vm(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, 
         cfg->shares[1].path = sb->binds;
         cfg->shares[1].tag = KB_BINDS_TAG;
     }
+    if (sb->pod[0]) {
+        cfg->shares[2].path = sb->pod;
+        cfg->shares[2].tag = KB_POD_TAG;
+        cfg->shares[2].mounts_below = 1;
+    }
     snprintf(sb->qmp_path, sizeof sb->qmp_path, "%s/qmp.sock", sb->dir);
     cfg->qmp_socket = sb->qmp_path;
     snprintf(sb->console_log, sizeof sb->console_log, "%s/console.log", sb->dir);
@@ -143,6 +149,14 @@ int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_
     if (kb_binds_prepare(o->spec, o->bundle, sb->dir, sb->binds, sizeof sb->binds, &sb->n_binds,
                          err) < 0)
         return kb_error_wrap(err, "share the bind mounts' sources");
+    if (o->pod) {
+        /* the containers that join get their rootfs mounted below it by us (pod.c) */
+        if (!sb->n_binds && kb_mount_ns_own(err) < 0)
+            return -1;
+        snprintf(sb->pod, sizeof sb->pod, "%s/" KB_POD_DIR, sb->dir);
+        if (mkdir(sb->pod, 0700) < 0)
+            return kb_error_errno(err, "mkdir %s", sb->pod);
+    }
     if (configure_vm(sb, o, err) < 0)
         return -1;
     if (kb_vm_start(&sb->vm, &sb->cfg, sb->console_log, err) < 0)
@@ -185,6 +199,7 @@ void kb_sandbox_remove_state(const char *dir)
         unlink(path);
     }
     kb_binds_remove(dir);
+    kb_pod_remove_dir(dir);
     rmdir(dir);
 }
 

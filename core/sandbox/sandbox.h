@@ -30,6 +30,7 @@ struct kb_sandbox_opts {
     unsigned boot_timeout_ms;
     const char *version;        /* ours (kb_version()): the agent must be the same */
     int abort_fd;               /* a signalfd whose SIGINT/TERM/HUP/QUIT aborts the boot; -1: none */
+    int pod;                    /* boot with the pod share: more containers may join (pod.h) */
 };
 
 struct kb_sandbox {
@@ -39,6 +40,7 @@ struct kb_sandbox {
     char kernel[PATH_MAX], initrd[PATH_MAX];
     char qmp_path[PATH_MAX], console_log[PATH_MAX], binds[PATH_MAX];
     unsigned n_binds;           /* bind mounts whose sources are shared from binds/ */
+    char pod[PATH_MAX];         /* the pod share's directory; "": none */
     struct kb_vm_config cfg;
     struct kb_channel chan;     /* the agent's transport and what it holds */
     char transport_note[160];   /* why that transport, for the log */

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* the copy the guest gets is written again from the same bytes */
         char *guest = NULL;
         size_t len = 0;
-        if (kb_spec_for_guest((const char *)data, size, &spec, &guest, &len, &err) == 0 && !guest)
+        if (kb_spec_for_guest((const char *)data, size, &spec, 0, &guest, &len, &err) == 0 && !guest)
             __builtin_trap();
         free(guest);
     }

@@ -11,7 +11,7 @@ static const char base[] =
     "\"root\":{\"path\":\"rootfs\"},\"linux\":{\"namespaces\":[{\"type\":\"mount\"},NETNS],"
     "\"future\":[true,false,null,\"\\u00e9\"]}}";
 
-static int with(const char *netns, char **out, size_t *out_len, kb_err *err)
+static int with_pid(const char *netns, unsigned join_pid, char **out, size_t *out_len, kb_err *err)
 {
     char json[sizeof base + 256];
     const char *at = strstr(base, "NETNS");
@@ -27,9 +27,14 @@ static int with(const char *netns, char **out, size_t *out_len, kb_err *err)
     spec.namespaces[1].type = strstr(netns, "pid") ? KB_NS_PID : KB_NS_NETWORK;
     if (strstr(netns, "path"))
         spec.namespaces[1].path = strdup("/run/netns/x");
-    r = kb_spec_for_guest(json, strlen(json), &spec, out, out_len, err);
+    r = kb_spec_for_guest(json, strlen(json), &spec, join_pid, out, out_len, err);
     kb_spec_free(&spec);
     return r;
+}
+
+static int with(const char *netns, char **out, size_t *out_len, kb_err *err)
+{
+    return with_pid(netns, 0, out, out_len, err);
 }
 
 int main(void)
@@ -53,5 +58,16 @@ int main(void)
     ok(with("{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}", &out, &n, &err) < 0 && !out &&
            strstr(err.msg, "linux.namespaces[1]: the pid namespace /run/netns/x cannot be joined"),
        "any other namespace path is refused (%s)", err.msg);
+    /* a pod member: the sandbox container's namespaces, in the guest */
+    ok(with_pid("{\"path\":\"/proc/77/ns/pid\",\"type\":\"pid\"}", 42, &out, &n, &err) == 0, "a pod member's pid "
+       "namespace path (%s)", err.msg);
+    ok(out && memmem(out, n, "{\"path\":\"/proc/42/ns/pid\",\"type\":\"pid\"}", 39) && !memmem(out, n, "/77/", 4),
+       "names the sandbox's init in the guest");
+    free(out);
+    out = NULL;
+    ok(with_pid("{\"type\":\"network\",\"path\":\"/proc/77/ns/net\"}", 42, &out, &n, &err) == 0 && out &&
+           memmem(out, n, "{\"type\":\"network\",\"path\":\"/proc/42/ns/net\"}", 43),
+       "a network path too: the pod shares the VM's network namespace of its sandbox");
+    free(out);
     return tap_done();
 }

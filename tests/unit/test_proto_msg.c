@@ -541,6 +541,8 @@ static void test_kinds(void)
     kind(1, KB_MSG_PIDS, KB_FLAG_RESPONSE, KB_KIND_PIDS, "PIDS response");
     kind(1, KB_MSG_STATS, KB_FLAG_RESPONSE, KB_KIND_STATS, "STATS response");
     kind(1, KB_MSG_UPDATE, 0, KB_KIND_UPDATE, "UPDATE");
+    kind(1, KB_MSG_DELETE, 0, KB_KIND_REF, "DELETE");
+    kind(1, KB_MSG_DELETE, KB_FLAG_RESPONSE, KB_KIND_EMPTY, "DELETE response");
     kind(1, KB_MSG_EXEC, KB_FLAG_RESPONSE | KB_FLAG_ERROR, KB_KIND_ERROR, "error response");
     kind(1, 200, KB_FLAG_RESPONSE | KB_FLAG_ERROR, KB_KIND_ERROR,
          "error response to an unknown request type");

@@ -68,7 +68,10 @@ int main(void)
        "masked and read-only paths");
     ok(strcmp(spec.annotations[0], "io.kubernetes.cri.sandbox-id") == 0 && strcmp(spec.annotations[1], "abc") == 0,
        "annotations; the unknown top-level field is ignored");
+    ok(!strcmp(kb_spec_annotation(&spec, "io.kubernetes.cri.sandbox-id"), "abc") &&
+           !kb_spec_annotation(&spec, "io.kubernetes.cri.container-type"), "one annotation by its key");
     kb_spec_free(&spec);
+    ok(!kb_spec_annotation(&spec, "io.kubernetes.cri.sandbox-id"), "none in a freed spec");
     ok(spec.process.args == NULL, "free resets");
 
     ok(parse_with("\"uid\":0,\"gid\":0}", "\"uid\":1000,\"gid\":100,\"umask\":18,\"additionalGids\":[5,6]}",

@@ -14,6 +14,14 @@ static int fd_open(int fd)
     return fcntl(fd, F_GETFD) >= 0;
 }
 
+static int cleared;
+
+static void unlink_and_count(const char *path)
+{
+    if (unlink(path) == 0)
+        cleared++;
+}
+
 int main(void)
 {
     char path[] = "/tmp/kb-test-util-XXXXXX";
@@ -88,6 +96,25 @@ int main(void)
         snprintf(deep, sizeof deep, "%s/a", base);
         rmdir(deep);
         rmdir(base);
+    }
+    {
+        char base[] = "/tmp/kb-clear-XXXXXX", entry[128];
+        struct stat st;
+
+        mkdtemp(base);
+        for (int i = 0; i < 3; i++) {
+            snprintf(entry, sizeof entry, "%s/%s", base, i == 0 ? ".hidden" : i == 1 ? "a" : "b");
+            close(open(entry, O_CREAT | O_WRONLY, 0600));
+        }
+        cleared = 0;
+        kb_clear_dir(base, unlink_and_count);
+        ok(cleared == 2 && stat(base, &st) == 0, "kb_clear_dir: each entry but dot files; a dir not empty stays");
+        snprintf(entry, sizeof entry, "%s/.hidden", base);
+        unlink(entry);
+        kb_clear_dir(base, unlink_and_count);
+        ok(cleared == 2 && stat(base, &st) < 0, "and an empty one goes");
+        kb_clear_dir(base, unlink_and_count);
+        ok(cleared == 2, "a missing dir is nothing to do");
     }
     return tap_done();
 }
