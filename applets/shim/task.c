@@ -140,10 +140,20 @@ static int start_keeper(struct shim_task *t, const struct shim_flags *f, const c
     if (shim_stdio_open(f, t->id, &t->init, fds, err) < 0)
         return -1;
     r = kb_keeper_spawn(&ko, fds, &pid, NULL, 0, err);
-    t->init.pid = (uint32_t)pid;
+    /* -1 on failure: it must never reach kill(), where it means every process */
+    t->init.pid = pid > 0 ? (uint32_t)pid : 0;
     for (int i = 0; i < 3; i++)
         close(fds[i]);
     return r;
+}
+
+/* SIGKILL a keeper and reap it (QEMU follows it); pid 0 is none. */
+static void stop_keeper(uint32_t pid)
+{
+    if (pid == 0 || pid > (uint32_t)INT32_MAX)
+        return;
+    kill((pid_t)pid, SIGKILL);
+    waitpid((pid_t)pid, NULL, 0);
 }
 
 static void task_free(struct shim_task *t)
@@ -282,10 +292,8 @@ static int create(struct shim_pod *pod, const struct shim_flags *f, const uint8_
         shim_event(f, "/tasks/create", "containerd.events.TaskCreate", &kb_pb_ev_create_msg, &ev);
     }
     if (code && pod->tasks[slot] != t) {
-        if (t->init.pid > 0 && !t->member) {
-            kill((pid_t)t->init.pid, SIGKILL);
-            waitpid((pid_t)t->init.pid, NULL, 0);
-        }
+        if (!t->member)
+            stop_keeper(t->init.pid);
         if (t->rootfs[0])
             umount2(t->rootfs, MNT_DETACH);
         if (t->dir[0] && !t->member)
@@ -462,10 +470,8 @@ static int delete(struct shim_pod *pod, struct shim_task *t, const struct shim_f
         return failed_precondition(err, "cannot delete a running process:", proc_name(t, p));
     if (p->status == KB_TASK_CREATED && !p->exec_id) {
         /* never started: its keeper and VM go (a member's part of the pod goes below) */
-        if (!t->member && p->pid > 0) {
-            kill((pid_t)p->pid, SIGKILL);
-            waitpid((pid_t)p->pid, NULL, 0);
-        }
+        if (!t->member)
+            stop_keeper(p->pid);
         now(&p->exited_at);
     }
     ts = p->exited_at;

@@ -1,6 +1,7 @@
 #include "state.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,11 @@ int kb_state_read(const char *dir, struct kb_state *st, kb_err *err)
                     err) < 0 ||
         read_annotations(kb_json_member(root, "annotations"), st, err) < 0) {
         kb_error_wrap(err, "%s", path);
+        goto out;
+    }
+    /* a pid kill() would read as a group, or as every process, is no keeper's */
+    if (pid < 1 || pid > INT32_MAX) {
+        kb_error(err, EINVAL, "%s: katabox_keeper.pid %u is not a process id", path, pid);
         goto out;
     }
     st->pid = (pid_t)pid;

@@ -56,7 +56,25 @@ int main(void)
     ok(kb_state_read(dir, &back, &err) == 0 && strcmp(back.status, "stopped") == 0, "a reused pid means stopped");
     kb_state_free(&back);
 
+    /* a keeper pid that kill() would take for "every process" never comes out */
+    kb_state_write(dir, &st, &err);
     snprintf(path, sizeof path, "%s/state.json", dir);
+    {
+        char *json = NULL, *at;
+        size_t n;
+        char pid_text[32];
+        kb_read_file(path, 1 << 20, &json, &n, &err);
+        snprintf(pid_text, sizeof pid_text, "\"pid\": %d,", (int)getpid());
+        at = json ? strstr(strstr(json, "katabox_keeper"), pid_text) : NULL;
+        if (at) {
+            FILE *w = fopen(path, "w");
+            fprintf(w, "%.*s\"pid\": 4294967295,%s", (int)(at - json), json, at + strlen(pid_text));
+            fclose(w);
+        }
+        ok(at && kb_state_read(dir, &back, &err) < 0 && strstr(err.msg, "4294967295 is not a process id"),
+           "a keeper pid of 2^32-1 (-1 as a pid_t) is refused: %s", err.msg);
+        free(json);
+    }
     FILE *f = fopen(path, "w");
     fputs("{\"id\": 5}", f);
     fclose(f);
