@@ -36,7 +36,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 build_pkgs="make gcc musl-tools linux-libc-dev dpkg-dev xz-utils gzip file
     autoconf automake libtool pkg-config gperf bc flex bison libelf-dev linux-source-6.1 qemu-system-x86 ca-certificates"
 test_pkgs="clang libclang-rt-14-dev libyajl-dev libseccomp-dev busybox-static procps cpio runc jq bsdutils
-    podman conmon python3 containerd"
+    podman conmon python3 containerd python3-grpcio python3-protobuf"
 
 install_packages() {
     local missing=() p

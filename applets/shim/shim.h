@@ -28,6 +28,8 @@ struct shim_flags {
 };
 
 /* --- start.c */
+/* The state dir of task id's keeper: SHIM_STATE_ROOT/namespace/id, or a hash of a long id. */
+void shim_state_dir(const struct shim_flags *f, const char *id, char *out, size_t len);
 int shim_start(const struct shim_flags *f, kb_err *err);
 int shim_delete(const struct shim_flags *f, kb_err *err);
 

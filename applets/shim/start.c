@@ -43,6 +43,26 @@ static int socket_path(const struct shim_flags *f, const char *id, char *out, si
     return 0;
 }
 
+void shim_state_dir(const struct shim_flags *f, const char *id, char *out, size_t len)
+{
+    br_sha256_context h;
+    unsigned char sum[32];
+    int n;
+
+    /* the VM's sockets live in it: a 64-character CRI id would not leave them room. '%' is in no
+     * container id, so a hashed name is never someone's id */
+    if (strlen(id) <= 32) {
+        snprintf(out, len, "%s/%s/%s", SHIM_STATE_ROOT, f->namespace, id);
+        return;
+    }
+    br_sha256_init(&h);
+    br_sha256_update(&h, id, strlen(id));
+    br_sha256_out(&h, sum);
+    n = snprintf(out, len, "%s/%s/%%", SHIM_STATE_ROOT, f->namespace);
+    for (int i = 0; i < 12 && n > 0 && (size_t)n < len; i++)
+        n += snprintf(out + n, len - (size_t)n, "%02x", sum[i]);
+}
+
 static int listen_on(const char *path, kb_err *err)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -192,7 +212,7 @@ int shim_delete(const struct shim_flags *f, kb_err *err)
     struct kb_buf out = { 0 };
 
     /* what a dead daemon left: its keeper (QEMU dies with it), the state dir, the rootfs mount */
-    snprintf(dir, sizeof dir, "%s/%s/%s", SHIM_STATE_ROOT, f->namespace, f->id);
+    shim_state_dir(f, f->id, dir, sizeof dir);
     if (kb_state_read(dir, &st, err) == 0 && strcmp(st.status, "stopped") != 0) {
         kill(st.pid, SIGKILL);
         for (int i = 0; i < 500 && kb_pid_start_time(st.pid) == st.pid_start; i++)

@@ -120,7 +120,7 @@ static int mount_rootfs(struct shim_task *t, const struct kb_pb_create_req *r, k
 static int start_keeper(struct shim_task *t, const struct shim_flags *f, const char *config, size_t len,
                         const struct kb_spec *spec, kb_err *err)
 {
-    char root[PATH_MAX];
+    char root[PATH_MAX], *name;
     _cleanup_free_ char *guest = NULL;
     struct kb_keeper_opts ko = { 0 };
     size_t glen;
@@ -130,10 +130,11 @@ static int start_keeper(struct shim_task *t, const struct shim_flags *f, const c
     if (kb_spec_for_guest(config, len, spec, 0, &guest, &glen, err) < 0)
         return kb_error_wrap(err, "%s/config.json", t->bundle);
     snprintf(root, sizeof root, "%s/%s", SHIM_STATE_ROOT, f->namespace);
-    snprintf(t->dir, sizeof t->dir, "%s/%s", root, t->id);
+    shim_state_dir(f, t->id, t->dir, sizeof t->dir);
+    name = strrchr(t->dir, '/') + 1;
     ko.so = (struct kb_sandbox_opts){ .root = root, .id = t->id, .bundle = t->bundle, .spec = spec,
                                       .boot_timeout_ms = 60000, .version = kb_version(), .abort_fd = -1,
-                                      .pod = t->pod };
+                                      .pod = t->pod, .dir_name = name };
     ko.config = guest;
     ko.config_len = glen;
     ko.terminal = t->init.terminal;

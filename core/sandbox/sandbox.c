@@ -142,7 +142,7 @@ int kb_sandbox_start(struct kb_sandbox *sb, const struct kb_sandbox_opts *o, kb_
         return kb_error_wrap(err, "%s", KB_TRANSPORT_ENV);
     kb_channel_init(&sb->chan, t);
     if (kb_container_id_check(o->id, err) < 0 || resolve_rootfs(sb, o, err) < 0 ||
-        make_state_dir(sb, o->root, o->id, err) < 0)
+        make_state_dir(sb, o->root, o->dir_name ? o->dir_name : o->id, err) < 0)
         return -1;
     /* before configure_vm: the transport may start a thread, and a process
      * with threads cannot have a mount namespace of its own */

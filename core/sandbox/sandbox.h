@@ -31,6 +31,7 @@ struct kb_sandbox_opts {
     const char *version;        /* ours (kb_version()): the agent must be the same */
     int abort_fd;               /* a signalfd whose SIGINT/TERM/HUP/QUIT aborts the boot; -1: none */
     int pod;                    /* boot with the pod share: more containers may join (pod.h) */
+    const char *dir_name;       /* the state dir's name under root; NULL: the id */
 };
 
 struct kb_sandbox {

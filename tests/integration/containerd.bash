@@ -13,7 +13,7 @@ ctd_config() {
 version = 2
 root = "$scratch/root"
 state = "$scratch/state"
-disabled_plugins = [${ctd_disabled:-\"io.containerd.grpc.v1.cri\"}]
+disabled_plugins = [${ctd_disabled-\"io.containerd.grpc.v1.cri\"}]
 [grpc]
   address = "$sock"
 [ttrpc]
@@ -44,6 +44,14 @@ ctd_image() {
     python3 "$top/tests/tools/mkimage.py" "$scratch/img.tar" "$image" >/dev/null && c image import "$scratch/img.tar"
 }
 shims_left() { pgrep -f "containerd-shim-kata-v2 -namespace $ns -address $sock" || true; }
+# the daemons alone: a keeper is a fork of its daemon, with the same command line
+shim_daemons() {
+    local all p
+    all=$(shims_left)
+    for p in $all; do
+        grep -qx "$(ps -o ppid= -p "$p" | tr -d ' ')" <<<"$all" || echo "$p"
+    done
+}
 if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then
     skip "containerd is not installed"; done_testing; exit 0
 fi

@@ -10,14 +10,6 @@ type=io.kubernetes.cri.container-type
 sid=io.kubernetes.cri.sandbox-id
 member="--annotation $type=container --annotation $sid=pod1"
 expect "ctr image import" 0 "" ctd_image
-# the daemons alone: a keeper is a fork of its daemon, with the same command line
-shim_daemons() {
-    local all p
-    all=$(shims_left)
-    for p in $all; do
-        grep -qx "$(ps -o ppid= -p "$p" | tr -d ' ')" <<<"$all" || echo "$p"
-    done
-}
 
 expect "the sandbox task starts (run -d)" 0 "" \
     c run -d $kata --annotation $type=sandbox --annotation $sid=pod1 $image pod1 sleep 100000

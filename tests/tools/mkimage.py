@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Write an OCI image archive (for `ctr image import`) of a busybox-static
-rootfs, with no registry and no network: mkimage.py OUT.tar NAME:TAG"""
+rootfs, with no registry and no network: mkimage.py OUT.tar NAME:TAG [CMD...]
+(the image's command; sh without one)"""
 import gzip
 import hashlib
 import io
@@ -46,12 +47,12 @@ def layer():
 
 
 def main():
-    out, ref = sys.argv[1], sys.argv[2]
+    out, ref, cmd = sys.argv[1], sys.argv[2], sys.argv[3:] or ["sh"]
     with tarfile.open(out, "w") as tar:
         gz, diff_id = layer()
         ldigest, lsize = blob(tar, gz)
         config = json.dumps({"architecture": "amd64", "os": "linux",
-                             "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"]},
+                             "config": {"Env": ["PATH=/bin"], "Cmd": cmd},
                              "rootfs": {"type": "layers", "diff_ids": [diff_id]}}).encode()
         cdigest, csize = blob(tar, config)
         manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
