@@ -685,6 +685,14 @@ int agent_finish(struct agent *a, struct agent_proc *p, const char *cid, const c
     wait_status(p, &w);
     ex.exit_code = w.exit_code;
     ex.term_signal = w.term_signal;
+    if (!eid[0]) {
+        /* the host reports an OOM kill with the container's end (containerd's TaskOOM) */
+        struct agent_ctr *c = agent_find(a, cid);
+        struct kb_msg_stats st = { 0 };
+        kb_err ignored;
+        if (c && agent_cgroup_stats(c, &st, &ignored) == 0)
+            ex.oom_kills = st.oom_kills;
+    }
     r = kb_msg_exit_encode(&b, &ex, err);
     if (r == 0)
         r = kb_conn_send(&a->conn, &b, err);

@@ -217,6 +217,12 @@ static void exec_input(struct shim_task *t, const struct shim_flags *f, struct s
         }
         if (got == 1) {
             p->line[p->line_len] = '\0';
+            p->line_len = 0;
+            if (!strncmp(p->line, "oom ", 4) && !p->exec_id) {
+                /* a pod member's cgroup saw OOM kills: containerd hears it before the exit */
+                shim_oom_event(f, t);
+                continue;
+            }
             v = -1;
             if (!strncmp(p->line, "exit ", 5)) {
                 v = strtol(p->line + 5, &end, 10);

@@ -642,12 +642,24 @@ int shim_task_call(struct shim_pod *pod, const struct shim_flags *f, const char 
     return pause_resume(t, f, method[0] == 'P', err);
 }
 
+void shim_oom_event(const struct shim_flags *f, const struct shim_task *t)
+{
+    struct kb_pb_ev_container ev = { .container_id = t->id };
+
+    shim_event(f, "/tasks/oom", "containerd.events.TaskOOM", &kb_pb_ev_container_msg, &ev);
+}
+
 void shim_task_reaped(struct shim_pod *pod, const struct shim_flags *f, pid_t pid, int status)
 {
     for (int i = 0; i < SHIM_MAX_TASKS; i++) {
         struct shim_task *t = pod->tasks[i];
+        char oom[PATH_MAX + 8];
         if (!t || t->member || (uint32_t)pid != t->init.pid || t->init.status == KB_TASK_STOPPED)
             continue;
+        /* the keeper leaves this when the container's cgroup saw OOM kills */
+        snprintf(oom, sizeof oom, "%s/" KB_OOM_FILE, t->dir);
+        if (access(oom, F_OK) == 0)
+            shim_oom_event(f, t);
         /* the keeper exits with the container's status as a shell tells it (128+N for signal N) */
         shim_proc_exited(f, t, &t->init,
                          WIFEXITED(status) ? (uint32_t)WEXITSTATUS(status) : 128u + (uint32_t)WTERMSIG(status));

@@ -68,6 +68,8 @@ void shim_proc_exited(const struct shim_flags *f, struct shim_task *t, struct sh
 void shim_proc_fini(struct shim_proc *p);
 /* Encode a plain message into reply: 0, or the ttrpc code with err. */
 int shim_reply(const struct kb_pb_msg *d, const void *m, struct kb_buf *reply, kb_err *err);
+/* Publish TaskOOM for t. */
+void shim_oom_event(const struct shim_flags *f, const struct shim_task *t);
 /* Ask t's keeper cmd (prefixed for a member), with body; what follows "ok " goes to rest. */
 int shim_keeper_ask(const struct shim_task *t, const char *cmd, const void *body, size_t len, char *rest,
                     size_t rest_len, kb_err *err);

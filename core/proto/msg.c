@@ -124,6 +124,7 @@ static const struct kb_field exit_f[] = {
     STR(struct kb_msg_exit, 2, exec_id, 0, 0),
     U32(struct kb_msg_exit, 3, exit_code, KB_F_REQ, 0, 255),
     U32(struct kb_msg_exit, 4, term_signal, KB_F_REQ, 0, 64),
+    U64(struct kb_msg_exit, 5, oom_kills),
 };
 
 static const struct kb_schema hello_s = SCHEMA("HELLO", struct kb_msg_hello, hello_f);

@@ -127,6 +127,7 @@ struct kb_msg_exit {             /* EXIT event */
     char *exec_id;
     uint32_t exit_code;
     uint32_t term_signal;
+    uint64_t oom_kills;         /* an init's: its cgroup's OOM kills by then */
 };
 
 struct kb_msg_stdio {            /* STDIO: raw bytes, borrowed from the frame */

@@ -419,6 +419,11 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
         kb_error_print("kata-runtime", &err);
         status = 1;
     }
+    if (k.relay.oom_kills) {
+        char path[PATH_MAX + 8];
+        snprintf(path, sizeof path, "%s/" KB_OOM_FILE, k.sb.dir);
+        close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    }
     if (set_status(&k, "stopped", &err) < 0)
         kb_error_print("kata-runtime", &err);
     close(k.listen_fd);

@@ -17,6 +17,8 @@
 #include "sandbox.h"
 
 #define KB_CTL_SOCKET "ctl.sock"
+/* left in the state dir when the container's cgroup saw OOM kills by its end */
+#define KB_OOM_FILE "oom"
 
 struct kb_keeper_opts {
     struct kb_sandbox_opts so;

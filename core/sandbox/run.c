@@ -32,8 +32,9 @@ static int on_exit_event(struct kb_relay *r, const uint8_t *p, size_t len, kb_er
     if (strcmp(ex.container_id, r->id) == 0 && !ex.exec_id[0]) {
         r->exited = 1;
         r->status = status;
+        r->oom_kills = ex.oom_kills;
     } else {
-        kb_exec_exited(r, ex.container_id, ex.exec_id, status);
+        kb_exec_exited(r, ex.container_id, ex.exec_id, status, ex.oom_kills);
     }
     kb_msg_exit_free(&ex);
     return 0;

@@ -191,7 +191,7 @@ void kb_sandbox_remove_state(const char *dir)
     /* the vsock sockets too: a killed keeper leaves them behind */
     static const char *const files[] = { "agent.sock", "qmp.sock", "vsock.sock", "vhost.sock",
                                          "console.log", "state.json", "state.json.tmp", "ctl.sock",
-                                         "config.json", "config.json.tmp" };
+                                         "config.json", "config.json.tmp", "oom" };
     char path[PATH_MAX];
 
     for (size_t i = 0; i < KB_ARRAY_SIZE(files); i++) {

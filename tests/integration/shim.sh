@@ -127,6 +127,21 @@ run c task metrics t7
     ok "ctr task metrics: pids, cpu and memory of the container's cgroup in the guest" ||
     { not_ok "ctr task metrics"; printf '%s\n' "$out" | head -20 | sed 's/^/#   | /'; }
 
+# an OOM kill in the guest's cgroup: TaskOOM, then the exit (137)
+c events >"$scratch/events" 2>&1 &
+events=$!
+run c run --rm $kata --memory-limit 33554432 $image t10 \
+    sh -c 'x=$(head -c 200000000 /dev/zero | busybox tr "\0" x); echo survived'
+sleep 1
+kill "$events"; wait "$events" 2>/dev/null
+if [ "$rc" = 137 ] && [[ $out != *survived* ]] && grep -q "/tasks/oom" "$scratch/events" &&
+    [ "$(grep -n /tasks/oom "$scratch/events" | head -1 | cut -d: -f1)" -lt \
+      "$(grep -n /tasks/exit "$scratch/events" | grep -v exec | tail -1 | cut -d: -f1)" ]; then
+    ok "OOM kill under --memory-limit: exit 137, TaskOOM published before TaskExit"
+else
+    not_ok "OOM: exit $rc"; printf '%s\n' "$out" | tail -3 | sed 's/^/#   | /'; grep -E "oom|exit" "$scratch/events" | sed 's/^/#   ev: /'
+fi
+
 # containerd restarted while the task runs: the shim keeps it, containerd reconnects
 ctd_stop
 ctd_start || not_ok "containerd did not restart"
