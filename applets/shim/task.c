@@ -116,6 +116,26 @@ static int mount_rootfs(struct shim_task *t, const struct kb_pb_create_req *r, k
     return 0;
 }
 
+/* A state dir whose keeper is gone (its shim and VM were killed, and the containerd that could have
+ * run `delete` forgot the task) must not hold the id forever; one whose keeper lives is refused. */
+static int clear_stale_state(const char *dir, const char *id, kb_err *err)
+{
+    struct kb_state st = { 0 };
+    kb_err ignored;
+    int live;
+
+    if (access(dir, F_OK) < 0)
+        return 0;
+    live = kb_state_read(dir, &st, &ignored) == 0 && strcmp(st.status, "stopped") != 0;
+    if (live)
+        kb_error(err, EEXIST, "task %s: %s belongs to a running sandbox (keeper pid %d)", id, dir, (int)st.pid);
+    kb_state_free(&st);
+    if (live)
+        return -1;
+    kb_sandbox_remove_state(dir);
+    return 0;
+}
+
 /* Fork the keeper with the init's stdio as its stdio; returns once the container is created. */
 static int start_keeper(struct shim_task *t, const struct shim_flags *f, const char *config, size_t len,
                         const struct kb_spec *spec, kb_err *err)
@@ -131,6 +151,8 @@ static int start_keeper(struct shim_task *t, const struct shim_flags *f, const c
         return kb_error_wrap(err, "%s/config.json", t->bundle);
     snprintf(root, sizeof root, "%s/%s", SHIM_STATE_ROOT, f->namespace);
     shim_state_dir(f, t->id, t->dir, sizeof t->dir);
+    if (clear_stale_state(t->dir, t->id, err) < 0)
+        return -1;
     name = strrchr(t->dir, '/') + 1;
     ko.so = (struct kb_sandbox_opts){ .root = root, .id = t->id, .bundle = t->bundle, .spec = spec,
                                       .boot_timeout_ms = 60000, .version = kb_version(), .abort_fd = -1,

@@ -4,7 +4,8 @@
 # tests/tools/mkimage.py (ctd_image). `c` is ctr on that containerd.
 # Without containerd the test is skipped here; with it, ctd_cleanup runs at
 # the end whatever happens.
-ns=kbtest
+# a namespace per test: what one test leaves cannot fail the next one's checks
+ns=kb-$(basename "$0" .sh)
 sock=$scratch/containerd.sock
 image=docker.io/katabox/busybox:test
 ctd=
@@ -24,6 +25,7 @@ TOML
 c() { ctr --address "$sock" -n "$ns" "$@"; }
 ctd_start() {
     [ -f "$scratch/config.toml" ] || ctd_config
+    [ -n "${state_before+set}" ] || state_before=$(ls /run/katabox/shim/$ns 2>/dev/null)
     PATH=$top/build/bin:$PATH containerd --config "$scratch/config.toml" >>"$scratch/containerd.log" 2>&1 &
     ctd=$!
     for _ in $(seq 100); do c version >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -43,6 +45,8 @@ ctd_cleanup() {
 ctd_image() {
     python3 "$top/tests/tools/mkimage.py" "$scratch/img.tar" "$image" >/dev/null && c image import "$scratch/img.tar"
 }
+# shim state dirs of this namespace made since the test began (a run killed earlier may have left some)
+state_left() { comm -13 <(printf '%s\n' "$state_before" | sort) <(ls /run/katabox/shim/$ns 2>/dev/null | sort) | grep . || true; }
 shims_left() { pgrep -f "containerd-shim-kata-v2 -namespace $ns -address $sock" || true; }
 # the daemons alone: a keeper is a fork of its daemon, with the same command line
 shim_daemons() {

@@ -77,5 +77,5 @@ expect "ListContainers is empty" 0 "" test -z "$(cri ps)"
 for _ in $(seq 50); do [ -z "$(shims_left)" ] && break; sleep 0.1; done
 [ -z "$(shims_left)" ] && ok "no shim left" || not_ok "a shim is left"
 [ -z "$(qemu_left "katabox/shim/$ns")" ] && ok "no QEMU left" || not_ok "QEMU left"
-[ -z "$(ls /run/katabox/shim/$ns 2>/dev/null)" ] && ok "no state left" || not_ok "state left"
+[ -z "$(state_left)" ] && ok "no state left" || not_ok "state left: $(state_left)"
 done_testing

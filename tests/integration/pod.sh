@@ -55,7 +55,7 @@ c container rm c1 pod1 >/dev/null 2>&1
 for _ in $(seq 50); do [ -z "$(shims_left)" ] && break; sleep 0.1; done
 [ -z "$(shims_left)" ] && ok "no shim left" || not_ok "a shim is left"
 [ -z "$(qemu_left "katabox/shim/$ns")" ] && ok "no QEMU left" || not_ok "QEMU left"
-[ -z "$(ls /run/katabox/shim/$ns 2>/dev/null)" ] && ok "no state left" || not_ok "state left: $(ls /run/katabox/shim/$ns)"
+[ -z "$(state_left)" ] && ok "no state left" || not_ok "state left: $(state_left)"
 grep -q "$scratch" /proc/mounts && not_ok "a mount is left" || ok "no mount left"
 expect "a container naming no running sandbox is refused" 1 "pod1" c run --rm $kata $member $image c3 true
 done_testing

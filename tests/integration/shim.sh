@@ -18,6 +18,12 @@ expect "the task is gone after --rm" 0 "" c task ls
 [ -z "$(shims_left)" ] && ok "no shim left" || not_ok "a shim is left"
 [ -z "$(qemu_left "katabox/shim/$ns")" ] && ok "no QEMU left" || not_ok "QEMU left"
 
+# what a shim killed with its VM leaves, when no containerd remembers the task to run `delete`
+stale=/run/katabox/shim/$ns/t11
+mkdir -p "$stale" && echo '{}' >"$stale/state.json" && : >"$stale/console.log"
+expect "a dead sandbox's state dir does not hold its id" 0 "fresh" c run --rm $kata $image t11 echo fresh
+[ ! -e "$stale" ] && ok "and it is gone" || not_ok "stale state left: $(ls "$stale")"
+
 # 10 MB through the stdout fifo, intact
 c run --rm $kata $image t3 sh -c 'yes katabox | head -c 10485760' \
     >"$scratch/big.out" 2>&1
