@@ -53,6 +53,7 @@ struct agent_ctr {
     char *cgroup;               /* its cgroup directory (cgroup.c); NULL: none */
     bool paused;
     bool started;
+    uint64_t oom_sent;          /* the oom_kill count the host was told of */
     struct agent_proc init;
     struct agent_exec *execs;   /* until their EXIT is sent */
 };
@@ -60,6 +61,7 @@ struct agent_ctr {
 struct agent {
     struct kb_conn conn;
     int sigfd;
+    int oomfd;                  /* inotify on the containers' memory.events; -1: none */
     bool hello_done, shutdown;
     bool pod_mounted;           /* the pod share is at KB_GUEST_POD */
     uint64_t ready_ns;          /* CLOCK_BOOTTIME when we were ready */
@@ -104,10 +106,16 @@ int agent_cgroup_freeze(struct agent_ctr *c, bool freeze, kb_err *err);
 int agent_cgroup_apply(struct agent_ctr *c, const struct kb_resources *r, kb_err *err);
 /* Read the container's cgroup counters. */
 int agent_cgroup_stats(struct agent_ctr *c, struct kb_msg_stats *st, kb_err *err);
+/* Have fd (inotify) wake us when c's memory.events changes (OOM kills). */
+void agent_cgroup_watch_oom(struct agent_ctr *c, int fd);
+/* The OOM kills c's cgroup counted so far. */
+uint64_t agent_cgroup_oom_kills(struct agent_ctr *c);
 /* The container's processes (malloc'ed, guest pids). */
 int agent_cgroup_pids(struct agent_ctr *c, uint32_t **pids, size_t *n, kb_err *err);
 
 /* server.c */
+/* Send OOM for c if its cgroup counted OOM kills the host was not told of (c may be NULL). */
+int agent_oom_report(struct agent *a, struct agent_ctr *c, kb_err *err);
 /* Serve the host on fd (taken) until SHUTDOWN or the host goes away.
  * A host that leaves before its HELLO is waited for when wait_for_host
  * (a serial port: QEMU reports "no host yet" as EOF), else 1 is returned

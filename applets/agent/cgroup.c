@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -244,6 +245,22 @@ int agent_cgroup_stats(struct agent_ctr *c, struct kb_msg_stats *st, kb_err *err
     st->memory_max = keyed(c->cgroup, "memory.max", "");
     st->pids_current = keyed(c->cgroup, "pids.current", "");
     st->pids_max = keyed(c->cgroup, "pids.max", "");
-    st->oom_kills = keyed(c->cgroup, "memory.events", "oom_kill");
+    st->oom_kills = agent_cgroup_oom_kills(c);
     return 0;
+}
+
+void agent_cgroup_watch_oom(struct agent_ctr *c, int fd)
+{
+    char path[PATH_MAX];
+
+    /* the kernel marks memory.events modified when a counter changes; the watch goes with the cgroup */
+    snprintf(path, sizeof path, "%s/memory.events", c->cgroup);
+    if (fd >= 0 && c->cgroup && inotify_add_watch(fd, path, IN_MODIFY) < 0)
+        fprintf(stderr, "katabox: kata-agent: watch %s: %s (OOM kills are told at the exit only)\n", path,
+                strerror(errno));
+}
+
+uint64_t agent_cgroup_oom_kills(struct agent_ctr *c)
+{
+    return c->cgroup ? keyed(c->cgroup, "memory.events", "oom_kill") : 0;
 }

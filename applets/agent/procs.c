@@ -297,6 +297,7 @@ int agent_create(struct agent *a, const struct kb_msg_create *m, kb_err *err)
     if ((r = agent_cgroup_create(c, err)) < 0 ||
         (r = agent_cgroup_apply(c, &c->spec.resources, err)) < 0)
         goto out;
+    agent_cgroup_watch_oom(c, a->oomfd);
     if ((r = open_stdio(&c->init, m->stream_base, &c->spec.process, &io, err)) < 0) {
         close_child_io(&io);
         goto out;
@@ -685,14 +686,9 @@ int agent_finish(struct agent *a, struct agent_proc *p, const char *cid, const c
     wait_status(p, &w);
     ex.exit_code = w.exit_code;
     ex.term_signal = w.term_signal;
-    if (!eid[0]) {
-        /* the host reports an OOM kill with the container's end (containerd's TaskOOM) */
-        struct agent_ctr *c = agent_find(a, cid);
-        struct kb_msg_stats st = { 0 };
-        kb_err ignored;
-        if (c && agent_cgroup_stats(c, &st, &ignored) == 0)
-            ex.oom_kills = st.oom_kills;
-    }
+    /* an OOM kill that ended the init is told before its EXIT, whatever inotify said yet */
+    if (!eid[0] && agent_oom_report(a, agent_find(a, cid), err) < 0)
+        return -1;
     r = kb_msg_exit_encode(&b, &ex, err);
     if (r == 0)
         r = kb_conn_send(&a->conn, &b, err);

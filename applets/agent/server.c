@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -19,7 +20,7 @@
 #include "../../core/version.h"
 #include "agent.h"
 
-#define MAX_POLL (2 + 3 * (AGENT_MAX_CONTAINERS + AGENT_MAX_EXECS))
+#define MAX_POLL (3 + 3 * (AGENT_MAX_CONTAINERS + AGENT_MAX_EXECS))
 
 static int send_buf(struct agent *a, struct kb_buf *b, int r, kb_err *err)
 {
@@ -393,6 +394,38 @@ static int finish_all(struct agent *a, kb_err *err)
     return timeout;
 }
 
+int agent_oom_report(struct agent *a, struct agent_ctr *c, kb_err *err)
+{
+    struct kb_msg_oom m;
+    struct kb_buf b = { 0 };
+    uint64_t n;
+    int r;
+
+    if (!c || (n = agent_cgroup_oom_kills(c)) <= c->oom_sent)
+        return 0;
+    m = (struct kb_msg_oom){ .container_id = c->id, .oom_kills = n };
+    r = kb_msg_oom_encode(&b, &m, err);
+    if (r == 0)
+        r = kb_conn_send(&a->conn, &b, err);
+    kb_buf_free(&b);
+    if (r == 0)
+        c->oom_sent = n;
+    return r;
+}
+
+/* memory.events of some container changed: tell the host of new OOM kills */
+static int oom_events(struct agent *a, kb_err *err)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+    while (read(a->oomfd, buf, sizeof buf) > 0)
+        ;
+    for (size_t i = 0; i < AGENT_MAX_CONTAINERS; i++)
+        if (agent_oom_report(a, a->ctrs[i], err) < 0)
+            return -1;
+    return 0;
+}
+
 static void add_proc_fds(struct agent_proc *p, bool conn_busy, struct pollfd *pf, int *n,
                          struct agent_proc **owner, int *which)
 {
@@ -425,6 +458,7 @@ static int serve_once(struct agent *a, kb_err *err)
         return -1;
     pf[n++] = (struct pollfd){ a->conn.fd, (short)(POLLIN | (kb_conn_pending(&a->conn) ? POLLOUT : 0)), 0 };
     pf[n++] = (struct pollfd){ a->sigfd, POLLIN, 0 };
+    pf[n++] = (struct pollfd){ a->oomfd, POLLIN, 0 };   /* -1: ignored by poll */
     for (size_t i = 0; i < AGENT_MAX_CONTAINERS; i++) {
         if (!a->ctrs[i])
             continue;
@@ -437,6 +471,9 @@ static int serve_once(struct agent *a, kb_err *err)
             return 0;
         return kb_error_errno(err, "poll");
     }
+    /* before the exits this poll saw: an OOM kill precedes the EXIT it caused */
+    if (pf[2].revents && oom_events(a, err) < 0)
+        return -1;
     if (pf[1].revents)
         reap_children(a, err);
     if (pf[0].revents & POLLOUT && kb_conn_flush(&a->conn, err) < 0)
@@ -447,7 +484,7 @@ static int serve_once(struct agent *a, kb_err *err)
         if (a->conn.eof)
             return 0;
     }
-    for (int i = 2; i < n; i++) {
+    for (int i = 3; i < n; i++) {
         struct agent_proc *p = owner[i];
         int r = 0;
         if (!pf[i].revents)
@@ -476,7 +513,7 @@ static void kill_everything(struct agent *a)
 
 int agent_serve(int fd, uint64_t ready_ns, bool wait_for_host)
 {
-    struct agent a = { .conn.fd = -1, .sigfd = -1, .ready_ns = ready_ns };
+    struct agent a = { .conn.fd = -1, .sigfd = -1, .oomfd = -1, .ready_ns = ready_ns };
     sigset_t chld;
     kb_err err;
     int left_early = 0;
@@ -491,6 +528,10 @@ int agent_serve(int fd, uint64_t ready_ns, bool wait_for_host)
         close(fd);
         goto fail;
     }
+    /* without it OOM kills are still told, at their container's end */
+    a.oomfd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (a.oomfd < 0)
+        fprintf(stderr, "katabox: kata-agent: inotify: %s\n", strerror(errno));
     if (kb_conn_init(&a.conn, fd, &err) < 0)
         goto fail;
     for (;;) {
@@ -518,6 +559,8 @@ int agent_serve(int fd, uint64_t ready_ns, bool wait_for_host)
     kill_everything(&a);
     kb_conn_fini(&a.conn);
     close(a.sigfd);
+    if (a.oomfd >= 0)
+        close(a.oomfd);
     return left_early;
 fail:
     kb_error_print("kata-agent", &err);
@@ -536,5 +579,7 @@ fail:
     kb_conn_fini(&a.conn);
     if (a.sigfd >= 0)
         close(a.sigfd);
+    if (a.oomfd >= 0)
+        close(a.oomfd);
     return 0;
 }

@@ -111,13 +111,14 @@ int shim_serve(const struct shim_flags *f, int lfd)
     if (sfd < 0 || !pod)
         return 1;
     for (;;) {
-        struct pollfd p[MAX_CONNS + 2 + MAX_TASK_FDS];
+        struct pollfd p[MAX_CONNS + 3 + MAX_TASK_FDS];
         int n = 0, n_task;
 
         p[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
         p[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
         for (int i = 0; i < MAX_CONNS; i++)
             p[n++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
+        p[n++] = (struct pollfd){ .fd = pod->oomfd, .events = POLLIN };   /* -1: ignored by poll */
         n_task = shim_exec_pollfds(pod, p + n, MAX_TASK_FDS);
         if (poll(p, (nfds_t)(n + n_task), -1) < 0) {
             if (errno == EINTR)
@@ -126,6 +127,8 @@ int shim_serve(const struct shim_flags *f, int lfd)
         }
         /* the execs' exits before the keeper's: they end first in the guest */
         shim_exec_polled(pod, f, p + n, n_task);
+        /* a keeper writes its OOM line before it exits: TaskOOM before TaskExit */
+        shim_oom_drain(pod, f);
         if (p[1].revents) {
             struct signalfd_siginfo si;
             int status;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -260,6 +261,8 @@ static int place(struct shim_pod *pod, struct shim_task *t, const struct shim_fl
         t->pod = type && !strcmp(type, "sandbox");
         if (mount_rootfs(t, r, err) < 0 || start_keeper(t, f, config, clen, &spec, err) < 0)
             code = KB_TTRPC_UNKNOWN;
+        else if (pod->oomfd >= 0 && (t->oom_wd = inotify_add_watch(pod->oomfd, t->dir, IN_CLOSE_WRITE)) < 0)
+            t->oom_wd = 0;  /* TaskOOM at the exit only, as without inotify */
     }
     kb_spec_free(&spec);
     return code;
@@ -507,6 +510,8 @@ static int delete(struct shim_pod *pod, struct shim_task *t, const struct shim_f
     {
         struct kb_pb_ev_delete ev = { .container_id = t->id, .pid = p->pid, .exit_status = p->exit_status,
                                       .exited_at = &ts };
+        if (t->oom_wd > 0)
+            inotify_rm_watch(pod->oomfd, t->oom_wd);
         if (t->member)
             shim_pod_leave(t);
         else
@@ -581,7 +586,12 @@ static int connect_shutdown(struct shim_pod *pod, const char *method, const uint
 
 struct shim_pod *shim_pod_new(void)
 {
-    return calloc(1, sizeof(struct shim_pod));
+    struct shim_pod *pod = calloc(1, sizeof(struct shim_pod));
+
+    /* without it TaskOOM is published at the task's exit only */
+    if (pod)
+        pod->oomfd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    return pod;
 }
 
 int shim_task_call(struct shim_pod *pod, const struct shim_flags *f, const char *method, const uint8_t *payload,
@@ -671,6 +681,23 @@ void shim_oom_event(const struct shim_flags *f, const struct shim_task *t)
     shim_event(f, "/tasks/oom", "containerd.events.TaskOOM", &kb_pb_ev_container_msg, &ev);
 }
 
+void shim_oom_drain(struct shim_pod *pod, const struct shim_flags *f)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t got;
+
+    while (pod->oomfd >= 0 && (got = read(pod->oomfd, buf, sizeof buf)) > 0)
+        for (char *q = buf; q + sizeof(struct inotify_event) <= buf + got;) {
+            const struct inotify_event *ev = (const struct inotify_event *)q;
+            q += sizeof *ev + ev->len;
+            if (!ev->len || strcmp(ev->name, KB_OOM_FILE) != 0)
+                continue;
+            for (int i = 0; i < SHIM_MAX_TASKS; i++)
+                if (pod->tasks[i] && pod->tasks[i]->oom_wd == ev->wd)
+                    shim_oom_event(f, pod->tasks[i]);
+        }
+}
+
 void shim_task_reaped(struct shim_pod *pod, const struct shim_flags *f, pid_t pid, int status)
 {
     for (int i = 0; i < SHIM_MAX_TASKS; i++) {
@@ -678,9 +705,9 @@ void shim_task_reaped(struct shim_pod *pod, const struct shim_flags *f, pid_t pi
         char oom[PATH_MAX + 8];
         if (!t || t->member || (uint32_t)pid != t->init.pid || t->init.status == KB_TASK_STOPPED)
             continue;
-        /* the keeper leaves this when the container's cgroup saw OOM kills */
+        /* the keeper appends a line per OOM event; without inotify we look once, at the end */
         snprintf(oom, sizeof oom, "%s/" KB_OOM_FILE, t->dir);
-        if (access(oom, F_OK) == 0)
+        if (!t->oom_wd && access(oom, F_OK) == 0)
             shim_oom_event(f, t);
         /* the keeper exits with the container's status as a shell tells it (128+N for signal N) */
         shim_proc_exited(f, t, &t->init,

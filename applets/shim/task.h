@@ -52,6 +52,7 @@ struct shim_task {
     char rootfs[PATH_MAX];      /* what we mounted, "" when nothing */
     int member;                 /* runs in another task's VM; its keeper commands start "in ID " */
     int pod;                    /* its VM takes members */
+    int oom_wd;                 /* its state dir's watch on the pod's oomfd; 0: none */
     struct shim_proc init;
     struct shim_proc *execs[SHIM_MAX_EXECS];
 };
@@ -59,6 +60,7 @@ struct shim_task {
 struct shim_pod {               /* the daemon's tasks */
     struct shim_task *tasks[SHIM_MAX_TASKS];
     int shutdown;
+    int oomfd;                  /* inotify on the keepers' state dirs (their "oom" file); -1: none */
 };
 
 /* --- task.c */
@@ -70,6 +72,8 @@ void shim_proc_fini(struct shim_proc *p);
 int shim_reply(const struct kb_pb_msg *d, const void *m, struct kb_buf *reply, kb_err *err);
 /* Publish TaskOOM for t. */
 void shim_oom_event(const struct shim_flags *f, const struct shim_task *t);
+/* Publish TaskOOM for every OOM line a keeper appended since the last call (pod->oomfd is readable). */
+void shim_oom_drain(struct shim_pod *pod, const struct shim_flags *f);
 /* Ask t's keeper cmd (prefixed for a member), with body; what follows "ok " goes to rest. */
 int shim_keeper_ask(const struct shim_task *t, const char *cmd, const void *body, size_t len, char *rest,
                     size_t rest_len, kb_err *err);

@@ -12,7 +12,7 @@ static const char *const type_names[] = {
     [KB_MSG_EXIT] = "EXIT",     [KB_MSG_SHUTDOWN] = "SHUTDOWN",
     [KB_MSG_PAUSE] = "PAUSE",   [KB_MSG_RESUME] = "RESUME", [KB_MSG_PIDS] = "PIDS",
     [KB_MSG_STATS] = "STATS",   [KB_MSG_UPDATE] = "UPDATE",
-    [KB_MSG_DELETE] = "DELETE",
+    [KB_MSG_DELETE] = "DELETE", [KB_MSG_OOM] = "OOM",
 };
 
 const char *kb_msg_type_name(uint16_t type)

@@ -35,6 +35,7 @@ enum kb_msg_type {
     KB_MSG_STATS = 17,
     KB_MSG_UPDATE = 18,
     KB_MSG_DELETE = 19,
+    KB_MSG_OOM = 20,
 };
 
 #define KB_FLAG_RESPONSE 0x1u

@@ -124,7 +124,10 @@ static const struct kb_field exit_f[] = {
     STR(struct kb_msg_exit, 2, exec_id, 0, 0),
     U32(struct kb_msg_exit, 3, exit_code, KB_F_REQ, 0, 255),
     U32(struct kb_msg_exit, 4, term_signal, KB_F_REQ, 0, 64),
-    U64(struct kb_msg_exit, 5, oom_kills),
+};
+static const struct kb_field oom_f[] = {
+    STR(struct kb_msg_oom, 1, container_id, KB_F_REQ, 1),
+    U64(struct kb_msg_oom, 2, oom_kills),
 };
 
 static const struct kb_schema hello_s = SCHEMA("HELLO", struct kb_msg_hello, hello_f);
@@ -144,6 +147,7 @@ static const struct kb_schema wait_status_s =
 static const struct kb_schema credit_s = SCHEMA("CREDIT", struct kb_msg_credit, credit_f);
 static const struct kb_schema resize_s = SCHEMA("RESIZE", struct kb_msg_resize, resize_f);
 static const struct kb_schema exit_s = SCHEMA("EXIT", struct kb_msg_exit, exit_f);
+static const struct kb_schema oom_s = SCHEMA("OOM", struct kb_msg_oom, oom_f);
 static const struct kb_schema empty_s = { .name = "empty payload", .f = NULL, .n = 0, .size = 0 };
 
 /* ---- frames and kinds ----------------------------------------------------- */
@@ -157,6 +161,7 @@ static const struct kb_schema *const kind_schema[] = {
     [KB_KIND_EMPTY] = &empty_s,   [KB_KIND_PID] = &pid_s,
     [KB_KIND_WAIT_STATUS] = &wait_status_s, [KB_KIND_PIDS] = &pids_s,
     [KB_KIND_STATS] = &stats_s, [KB_KIND_UPDATE] = &update_s,
+    [KB_KIND_OOM] = &oom_s,
 };
 
 static int bad_frame(const struct kb_frame_hdr *h, kb_err *err, const char *why)
@@ -185,10 +190,11 @@ int kb_msg_kind_of(const struct kb_frame_hdr *h, enum kb_msg_kind *kind, kb_err 
         *kind = h->type == KB_MSG_STDIO ? KB_KIND_STDIO : KB_KIND_CREDIT;
         return 0;
     case KB_MSG_EXIT:
+    case KB_MSG_OOM:
     case KB_MSG_ERROR:
         if (h->id != 0 || f)
             return bad_frame(h, err, "must have id 0 and no flags");
-        *kind = h->type == KB_MSG_EXIT ? KB_KIND_EXIT : KB_KIND_ERROR;
+        *kind = h->type == KB_MSG_EXIT ? KB_KIND_EXIT : h->type == KB_MSG_OOM ? KB_KIND_OOM : KB_KIND_ERROR;
         return 0;
     }
     if (h->id == 0)
@@ -362,6 +368,8 @@ DECODE(resize, resize_s, struct kb_msg_resize)
 FREE(resize, resize_s, struct kb_msg_resize)
 DECODE(exit, exit_s, struct kb_msg_exit)
 FREE(exit, exit_s, struct kb_msg_exit)
+DECODE(oom, oom_s, struct kb_msg_oom)
+FREE(oom, oom_s, struct kb_msg_oom)
 DECODE(credit, credit_s, struct kb_msg_credit)
 
 int kb_msg_empty_decode(const uint8_t *p, size_t len, kb_err *err)
@@ -458,6 +466,11 @@ int kb_msg_resize_encode(struct kb_buf *out, uint32_t id, const struct kb_msg_re
 int kb_msg_exit_encode(struct kb_buf *out, const struct kb_msg_exit *m, kb_err *err)
 {
     return frame(out, 0, KB_MSG_EXIT, 0, KB_KIND_EXIT, m, err);
+}
+
+int kb_msg_oom_encode(struct kb_buf *out, const struct kb_msg_oom *m, kb_err *err)
+{
+    return frame(out, 0, KB_MSG_OOM, 0, KB_KIND_OOM, m, err);
 }
 
 int kb_msg_credit_encode(struct kb_buf *out, uint32_t stream, uint32_t bytes, kb_err *err)

@@ -127,7 +127,11 @@ struct kb_msg_exit {             /* EXIT event */
     char *exec_id;
     uint32_t exit_code;
     uint32_t term_signal;
-    uint64_t oom_kills;         /* an init's: its cgroup's OOM kills by then */
+};
+
+struct kb_msg_oom {              /* OOM event */
+    char *container_id;
+    uint64_t oom_kills;         /* the container cgroup's count so far */
 };
 
 struct kb_msg_stdio {            /* STDIO: raw bytes, borrowed from the frame */
@@ -155,7 +159,8 @@ enum kb_msg_kind {
     KB_KIND_PIDS,         /* response to PIDS */
     KB_KIND_STATS,        /* response to STATS */
     KB_KIND_UPDATE,
-    KB_KIND_LAST = KB_KIND_UPDATE,
+    KB_KIND_OOM,
+    KB_KIND_LAST = KB_KIND_OOM,
 };
 
 /* Any decoded payload, for dispatching on whatever frame arrives. */
@@ -178,6 +183,7 @@ struct kb_msg {
         struct kb_msg_pids pids;
         struct kb_msg_stats stats;
         struct kb_msg_update update;
+        struct kb_msg_oom oom;
     } u;
 };
 
@@ -284,6 +290,13 @@ int kb_msg_exit_decode(const uint8_t *p, size_t len, struct kb_msg_exit *m, kb_e
 void kb_msg_exit_free(struct kb_msg_exit *m);
 /* Append an EXIT event frame (id 0). */
 int kb_msg_exit_encode(struct kb_buf *out, const struct kb_msg_exit *m, kb_err *err);
+
+/* Decode an OOM payload. */
+int kb_msg_oom_decode(const uint8_t *p, size_t len, struct kb_msg_oom *m, kb_err *err);
+/* Free a decoded OOM. */
+void kb_msg_oom_free(struct kb_msg_oom *m);
+/* Append an OOM event frame (id 0). */
+int kb_msg_oom_encode(struct kb_buf *out, const struct kb_msg_oom *m, kb_err *err);
 
 /* Decode a CREDIT payload (nothing to free). */
 int kb_msg_credit_decode(const uint8_t *p, size_t len, struct kb_msg_credit *m, kb_err *err);

@@ -199,11 +199,15 @@ int kb_exec_stream_frame(struct kb_relay *r, struct kb_relay_exec *e, const stru
     return kb_error(err, EPROTO, "agent sent STDIO on stream %u, which is not an output", h->id);
 }
 
-void kb_exec_exited(struct kb_relay *r, const char *cid, const char *exec_id, int status, uint64_t oom_kills)
+void kb_exec_oom(struct kb_relay_exec *e, uint64_t oom_kills)
+{
+    say(e, "oom %d\n", (int)(oom_kills > INT32_MAX ? INT32_MAX : oom_kills), 0);
+}
+
+void kb_exec_exited(struct kb_relay *r, const char *cid, const char *exec_id, int status)
 {
     for (unsigned i = 0; i < KB_RELAY_MAX_EXECS; i++)
         if (r->execs[i] && strcmp(r->execs[i]->id, exec_id) == 0 && strcmp(r->execs[i]->cid, cid) == 0) {
-            r->execs[i]->oom_kills = oom_kills;
             r->execs[i]->exited = 1;
             r->execs[i]->status = status;
         }
@@ -313,9 +317,6 @@ int kb_exec_service(struct kb_relay *r, const struct pollfd *p, const int *map, 
         struct kb_relay_exec *e = r->execs[i];
         if (!e || !e->exited || kb_istream_want_write(&e->out) || kb_istream_want_write(&e->err))
             continue;
-        /* a member's OOM kills first: the command reports them before the exit, as containerd's order is */
-        if (e->oom_kills)
-            say(e, "oom %d\n", (int)(e->oom_kills > INT32_MAX ? INT32_MAX : e->oom_kills), 0);
         say(e, "exit %d\n", e->status, 0);
         free_exec(e);
         r->execs[i] = NULL;

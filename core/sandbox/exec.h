@@ -17,7 +17,9 @@ struct kb_relay_exec *kb_exec_by_stream(struct kb_relay *r, uint32_t id);
 int kb_exec_stream_frame(struct kb_relay *r, struct kb_relay_exec *e, const struct kb_frame_hdr *h,
                          const uint8_t *p, size_t len, kb_err *err);
 /* The agent reported the exit of exec_id ("": the init) of container cid (unknown ones are ignored: late). */
-void kb_exec_exited(struct kb_relay *r, const char *cid, const char *exec_id, int status, uint64_t oom_kills);
+void kb_exec_exited(struct kb_relay *r, const char *cid, const char *exec_id, int status);
+/* Tell a pod member's command of its cgroup's OOM kills ("oom N"). */
+void kb_exec_oom(struct kb_relay_exec *e, uint64_t oom_kills);
 /* The init of pod member cid while it runs or relays, or NULL. */
 struct kb_relay_exec *kb_exec_member(struct kb_relay *r, const char *cid);
 /* Fill pollfds for every exec (at most max); map[i] says whose entry it is. */

@@ -29,6 +29,7 @@ struct keeper {
     struct kb_relay relay;
     struct kb_state st;
     char created[64];
+    char oom_file[PATH_MAX + 8];
     int listen_fd;
 };
 
@@ -395,6 +396,8 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
     relay_made = 1;
     if (kb_relay_create(&k.relay, &k.sb, o->so.id, o->config, o->config_len, &io, &err) < 0)
         goto fail;
+    snprintf(k.oom_file, sizeof k.oom_file, "%s/" KB_OOM_FILE, k.sb.dir);
+    k.relay.oom_file = k.oom_file;
     if ((k.listen_fd = ctl_listen(k.sb.dir, &err)) < 0)
         goto fail;
     kb_rfc3339_now(k.created, sizeof k.created);
@@ -418,11 +421,6 @@ int kb_keeper_main(const struct kb_keeper_opts *o)
     if (kb_relay_wait(&k.relay, &ctl, &status, &err) < 0) {
         kb_error_print("kata-runtime", &err);
         status = 1;
-    }
-    if (k.relay.oom_kills) {
-        char path[PATH_MAX + 8];
-        snprintf(path, sizeof path, "%s/" KB_OOM_FILE, k.sb.dir);
-        close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
     }
     if (set_status(&k, "stopped", &err) < 0)
         kb_error_print("kata-runtime", &err);

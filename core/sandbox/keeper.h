@@ -17,7 +17,7 @@
 #include "sandbox.h"
 
 #define KB_CTL_SOCKET "ctl.sock"
-/* left in the state dir when the container's cgroup saw OOM kills by its end */
+/* in the state dir: a line per OOM event of the container (its cgroup's count), for the shim */
 #define KB_OOM_FILE "oom"
 
 struct kb_keeper_opts {

@@ -32,11 +32,33 @@ static int on_exit_event(struct kb_relay *r, const uint8_t *p, size_t len, kb_er
     if (strcmp(ex.container_id, r->id) == 0 && !ex.exec_id[0]) {
         r->exited = 1;
         r->status = status;
-        r->oom_kills = ex.oom_kills;
     } else {
-        kb_exec_exited(r, ex.container_id, ex.exec_id, status, ex.oom_kills);
+        kb_exec_exited(r, ex.container_id, ex.exec_id, status);
     }
     kb_msg_exit_free(&ex);
+    return 0;
+}
+
+/* The guest counted OOM kills in a container: whoever runs it hears, before its exit. */
+static int on_oom_event(struct kb_relay *r, const uint8_t *p, size_t len, kb_err *err)
+{
+    struct kb_msg_oom m;
+    struct kb_relay_exec *e;
+
+    if (kb_msg_oom_decode(p, len, &m, err) < 0)
+        return -1;
+    if (strcmp(m.container_id, r->id) == 0 && r->oom_file) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "%llu\n", (unsigned long long)m.oom_kills);
+        int fd = open(r->oom_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, line, (size_t)n) != n)
+            fprintf(stderr, "katabox: kata-runtime: write %s: %s\n", r->oom_file, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    } else if ((e = kb_exec_member(r, m.container_id))) {
+        kb_exec_oom(e, m.oom_kills);
+    }
+    kb_msg_oom_free(&m);
     return 0;
 }
 
@@ -71,6 +93,8 @@ static int on_frame(void *ctx, const struct kb_frame_hdr *h, const uint8_t *p, s
         return 0;
     case KB_KIND_EXIT:
         return on_exit_event(r, p, len, err);
+    case KB_KIND_OOM:
+        return on_oom_event(r, p, len, err);
     default:
         /* answers to SIGNAL and RESIZE nobody waits for: a signal that
          * finds the process gone is not an error; a bad frame is */

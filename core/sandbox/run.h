@@ -36,7 +36,6 @@ struct kb_relay_exec {
     struct kb_ostream in;       /* the fds the command passed, owned by the streams */
     struct kb_istream out, err;
     int exited, status;
-    uint64_t oom_kills;         /* a member's init: at its exit */
 };
 
 /* One container's init and its relay between host stdio and the guest. */
@@ -48,7 +47,7 @@ struct kb_relay {
     struct kb_istream out, err;
     int started, exited, status;
     uint32_t pid;               /* the init's guest pid, once started */
-    uint64_t oom_kills;         /* the init's cgroup's, at its exit */
+    const char *oom_file;       /* the init's OOM counts are appended here (the shim watches); NULL: nowhere */
     struct kb_relay_exec *execs[KB_RELAY_MAX_EXECS];
     unsigned n_execs_ever;      /* names and stream bases for the next one */
 };

@@ -33,6 +33,7 @@ static void decode_typed(const uint8_t *p, size_t len)
     struct kb_msg_wait_status ws;
     struct kb_msg_resize resize;
     struct kb_msg_exit ex;
+    struct kb_msg_oom oom;
     struct kb_msg_credit credit;
     kb_err e = { 0 };
 
@@ -62,6 +63,8 @@ static void decode_typed(const uint8_t *p, size_t len)
     kb_msg_resize_free(&resize);
     kb_msg_exit_decode(p, len, &ex, &e);
     kb_msg_exit_free(&ex);
+    kb_msg_oom_decode(p, len, &oom, &e);
+    kb_msg_oom_free(&oom);
     kb_msg_credit_decode(p, len, &credit, &e);
     kb_msg_empty_decode(p, len, &e);
     check_err(&e);

@@ -47,6 +47,13 @@ ctd_image() {
 }
 # shim state dirs of this namespace made since the test began (a run killed earlier may have left some)
 state_left() { comm -13 <(printf '%s\n' "$state_before" | sort) <(ls /run/katabox/shim/$ns 2>/dev/null | sort) | grep . || true; }
+# oom_then_exit ID FILE: FILE (ctr events) has a TaskOOM of container ID before its TaskExit
+oom_then_exit() {
+    local o x
+    o=$(grep -n "/tasks/oom .*\"$1\"" "$2" | head -1 | cut -d: -f1)
+    x=$(grep -n "/tasks/exit .*\"container_id\":\"$1\"" "$2" | tail -1 | cut -d: -f1)
+    [ -n "$o" ] && [ -n "$x" ] && [ "$o" -lt "$x" ]
+}
 shims_left() { pgrep -f "containerd-shim-kata-v2 -namespace $ns -address $sock" || true; }
 # the daemons alone: a keeper is a fork of its daemon, with the same command line
 shim_daemons() {

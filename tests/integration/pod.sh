@@ -19,6 +19,18 @@ expect "and another, in the foreground: its output and exit code come back" 5 "h
 # CRI names the sandbox's namespaces by host paths; in the VM they are the sandbox container's
 expect "a member joins the sandbox's pid namespace (--with-ns)" 0 "sleep 100000" \
     c run --rm $kata $member --with-ns pid:/proc/1/ns/pid $image c4 busybox ps
+# a member's OOM kills reach containerd as TaskOOM while it runs, the pod unharmed
+c events >"$scratch/events" 2>&1 &
+events=$!
+run c run --rm $kata $member --memory-limit 33554432 $image c5 \
+    sh -c 'sh -c "x=\$(head -c 200000000 /dev/zero | busybox tr \"\\0\" x)"; echo survived $?; sleep 1'
+sleep 1
+kill "$events"; wait "$events" 2>/dev/null
+if [ "$rc" = 0 ] && [[ $out == *"survived 137"* ]] && oom_then_exit c5 "$scratch/events"; then
+    ok "an OOM kill in a member: TaskOOM before its exit, which is 0"
+else
+    not_ok "OOM in a member: exit $rc"; printf '%s\n' "$out" | tail -3 | sed 's/^/#   | /'; grep -E "oom|exit" "$scratch/events" | sed 's/^/#   ev: /'
+fi
 n_qemu=$(qemu_left "katabox/shim/$ns/pod1" | wc -l)
 n_shim=$(shim_daemons | wc -l)
 [ "$n_qemu" = 1 ] && ok "one QEMU for the pod" || not_ok "$n_qemu QEMUs for the pod"
