@@ -94,13 +94,17 @@ static int frames(struct shim_pod *pod, const struct shim_flags *f, struct conn 
     return r;
 }
 
-int shim_serve(const struct shim_flags *f, int lfd)
+int shim_serve(const struct shim_flags *config, int lfd)
 {
+    struct shim_events events = { .fd = -1 };
+    struct shim_flags flags = *config;
+    const struct shim_flags *f = &flags;
     struct conn conns[MAX_CONNS];
     struct shim_pod *pod = shim_pod_new();
     sigset_t mask;
     int sfd;
 
+    flags.events = &events;
     for (int i = 0; i < MAX_CONNS; i++)
         conns[i] = (struct conn){ .fd = -1 };
     signal(SIGPIPE, SIG_IGN);
@@ -171,6 +175,7 @@ int shim_serve(const struct shim_flags *f, int lfd)
         if (shim_task_gone(pod)) {
             if (f->socket_path)
                 unlink(f->socket_path);
+            kb_closep(&events.fd);
             return 0;
         }
     }

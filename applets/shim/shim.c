@@ -3,6 +3,7 @@
  * and `delete` are the verbs containerd runs, the daemon is forked by start. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../core/version.h"
@@ -61,6 +62,7 @@ int shim_main(int argc, char **argv)
     }
     if (!verb)
         return usage("no command (start or delete)");
+    f.ttrpc_address = getenv("TTRPC_ADDRESS");
     if (!f.namespace || !f.id)
         return usage("-namespace and -id are required");
     if (!strcmp(verb, "start"))

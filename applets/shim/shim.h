@@ -2,7 +2,7 @@
  * task's socket and forks the daemon (start.c); the daemon serves the task
  * service over ttrpc (server.c) and runs each task's VM through a sandbox
  * keeper, as `kata-runtime create` does (task.c); events go to containerd
- * through its publish binary (events.c). Facts about the protocol:
+ * over ttrpc, or through its publish binary (events.c). Facts about the protocol:
  * ../shared/reference/containerd-shim-v2.md. */
 #ifndef KB_SHIM_H
 #define KB_SHIM_H
@@ -21,9 +21,16 @@
 #define SHIM_CONTAINER_TYPE "io.kubernetes.cri.container-type"
 #define SHIM_SANDBOX_ID "io.kubernetes.cri.sandbox-id"
 
+struct shim_events {             /* the daemon's connection to containerd's ttrpc socket (events.c) */
+    int fd;                     /* -1: none yet */
+    uint32_t next_stream;
+};
+
 struct shim_flags {
     const char *namespace, *address, *publish_binary, *id, *bundle;
+    const char *ttrpc_address;  /* containerd's ttrpc socket (TTRPC_ADDRESS), where events go */
     const char *socket_path;    /* the daemon's: removed when it exits cleanly */
+    struct shim_events *events; /* the daemon's (shim_serve owns it); NULL: the publish binary only */
     int debug;
 };
 
