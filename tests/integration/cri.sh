@@ -66,6 +66,12 @@ expect "ExecSync in the other container: its own rootfs" 1 "" cri execsync "$c2"
 run cri execsync "$c2" sh -c 'busybox tr "\0" " " </proc/1/cmdline'
 [[ $out == *sleep\ 2147483647* ]] && ok "the containers share the sandbox's pid namespace (CRI's default)" ||
     not_ok "pid 1 in the container: $out"
+# UpdateContainerResources: containerd's Update reaches the container's cgroup in the guest
+expect "UpdateContainerResources (64 MiB, 0.5 CPU)" 0 "" cri update "$c2" 67108864 50000 100000
+# (containerd adds a cgroup namespace on cgroup v2 hosts only: here the guest's hierarchy is mounted whole)
+cg='/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)'
+expect "the container's cgroup has the new memory limit" 0 "67108864" cri execsync "$c2" sh -c "cat $cg/memory.max"
+expect "and the new CPU quota" 0 "50000 100000" cri execsync "$c2" sh -c "cat $cg/cpu.max"
 expect "StopContainer" 0 "" cri stop "$c1"
 expect "ContainerStatus: exited (SIGTERM: 143)" 0 "CONTAINER_EXITED exit=143" cri status "$c1"
 expect "StopPodSandbox" 0 "" cri stopp "$pod"

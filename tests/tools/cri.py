@@ -9,6 +9,7 @@ kubernetes' cri-api (pkg/apis/runtime/v1/api.proto), and built at run time.
     cri.py --socket PATH create POD POD_NAME NAME IMAGE CMD...   -> container id (POD_NAME: runp's NAME)
     cri.py --socket PATH start|stop|rm|status ID
     cri.py --socket PATH execsync ID CMD...                  -> its stdout, stderr, exit code
+    cri.py --socket PATH update ID MEMORY_BYTES [CPU_QUOTA CPU_PERIOD]   (UpdateContainerResources)
     cri.py --socket PATH stopp|rmp|podstatus POD
     cri.py --socket PATH ps                                  -> "ID STATE" lines
 """
@@ -57,6 +58,9 @@ MESSAGES = {
     "ContainerStatusResponse": [("status", 1, MSG, "ContainerStatus")],
     "ExecSyncRequest": [("container_id", 1, STRING), ("cmd", 2, STRING, None, REPEATED), ("timeout", 3, INT64)],
     "ExecSyncResponse": [("stdout", 1, BYTES), ("stderr", 2, BYTES), ("exit_code", 3, INT32)],
+    "LinuxContainerResources": [("cpu_period", 1, INT64), ("cpu_quota", 2, INT64), ("cpu_shares", 3, INT64),
+                                ("memory_limit_in_bytes", 4, INT64)],
+    "UpdateContainerResourcesRequest": [("container_id", 1, STRING), ("linux", 2, MSG, "LinuxContainerResources")],
     "Container": [("id", 1, STRING), ("pod_sandbox_id", 2, STRING), ("state", 6, ENUM, "ContainerState")],
     "ListContainersResponse": [("containers", 1, MSG, "Container", REPEATED)],
 }
@@ -164,6 +168,11 @@ def main():
         sys.stdout.buffer.write(r.stdout)
         sys.stderr.buffer.write(r.stderr)
         sys.exit(r.exit_code)
+    elif a.command == "update":
+        res = msg("LinuxContainerResources", memory_limit_in_bytes=int(args[1]))
+        if len(args) > 3:
+            res.cpu_quota, res.cpu_period = int(args[2]), int(args[3])
+        c.rt("UpdateContainerResources", msg("UpdateContainerResourcesRequest", container_id=args[0], linux=res))
     elif a.command == "ps":
         r = c.rt("ListContainers", msg("Empty"), "ListContainersResponse")
         for x in r.containers:
