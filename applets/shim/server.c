@@ -97,6 +97,7 @@ static int frames(struct shim_pod *pod, const struct shim_flags *f, struct conn 
 int shim_serve(const struct shim_flags *config, int lfd)
 {
     struct shim_events events = { .fd = -1 };
+    struct shim_loggers loggers = { 0 };
     struct shim_flags flags = *config;
     const struct shim_flags *f = &flags;
     struct conn conns[MAX_CONNS];
@@ -105,6 +106,7 @@ int shim_serve(const struct shim_flags *config, int lfd)
     int sfd;
 
     flags.events = &events;
+    flags.loggers = &loggers;
     for (int i = 0; i < MAX_CONNS; i++)
         conns[i] = (struct conn){ .fd = -1 };
     signal(SIGPIPE, SIG_IGN);
@@ -124,7 +126,7 @@ int shim_serve(const struct shim_flags *config, int lfd)
             p[n++] = (struct pollfd){ .fd = conns[i].fd, .events = POLLIN };
         p[n++] = (struct pollfd){ .fd = pod->oomfd, .events = POLLIN };   /* -1: ignored by poll */
         n_task = shim_exec_pollfds(pod, p + n, MAX_TASK_FDS);
-        if (poll(p, (nfds_t)(n + n_task), -1) < 0) {
+        if (poll(p, (nfds_t)(n + n_task), shim_loggers_service(&loggers)) < 0) {
             if (errno == EINTR)
                 continue;
             return 1;
@@ -139,8 +141,10 @@ int shim_serve(const struct shim_flags *config, int lfd)
             pid_t pid;
             while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
                 ;
-            while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                shim_loggers_reaped(&loggers, pid);
                 shim_task_reaped(pod, f, pid, status);
+            }
         }
         if (p[0].revents) {
             int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -171,8 +175,8 @@ int shim_serve(const struct shim_flags *config, int lfd)
             c->fd = -1;
             kb_buf_free(&c->in);
         }
-        /* Shutdown came and nothing is left to serve */
-        if (shim_task_gone(pod)) {
+        /* Shutdown came and nothing is left to serve (or to reap: a logger that takes its time) */
+        if (shim_task_gone(pod) && !shim_loggers_left(&loggers)) {
             if (f->socket_path)
                 unlink(f->socket_path);
             kb_closep(&events.fd);

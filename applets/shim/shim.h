@@ -26,11 +26,19 @@ struct shim_events {             /* the daemon's connection to containerd's ttrp
     uint32_t next_stream;
 };
 
+#define SHIM_MAX_LOGGERS 64
+struct shim_loggers {            /* the daemon's binary:// loggers, from their start until reaped (stdio.c) */
+    pid_t pid[SHIM_MAX_LOGGERS];            /* 0: a free slot */
+    uint64_t kill_at[SHIM_MAX_LOGGERS];     /* 0: not told to stop; CLOCK_MONOTONIC ns of the SIGKILL;
+                                               UINT64_MAX: killed */
+};
+
 struct shim_flags {
     const char *namespace, *address, *publish_binary, *id, *bundle;
     const char *ttrpc_address;  /* containerd's ttrpc socket (TTRPC_ADDRESS), where events go */
     const char *socket_path;    /* the daemon's: removed when it exits cleanly */
     struct shim_events *events; /* the daemon's (shim_serve owns it); NULL: the publish binary only */
+    struct shim_loggers *loggers; /* the daemon's (shim_serve owns it) */
     int debug;
 };
 
@@ -45,6 +53,14 @@ int shim_serve(const struct shim_flags *f, int lfd);
 
 /* --- events.c: publish one event (payload: the event message's bytes) */
 void shim_publish(const struct shim_flags *f, const char *topic, const char *type_url, const struct kb_buf *payload);
+
+/* --- stdio.c: loggers that outlive SIGTERM get SIGKILL 12 s later, as containerd's runc shim does */
+/* ms until the next logger's SIGKILL is due (-1: none); SIGKILL those due now. */
+int shim_loggers_service(struct shim_loggers *l);
+/* A child was reaped: forget it if it was a logger. */
+void shim_loggers_reaped(struct shim_loggers *l, pid_t pid);
+/* Whether a logger still has to end. */
+int shim_loggers_left(const struct shim_loggers *l);
 
 /* --- task.c */
 struct shim_pod;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "task.h"
 
 #define LOGGER_MAX_ARGS 32
+/* containerd's runc shim waits this long for a logger after SIGTERM */
+#define LOGGER_KILL_AFTER_NS (12ull * 1000000000u)
 
 static int hexval(char c)
 {
@@ -77,7 +80,7 @@ static int start_logger(const struct shim_flags *f, const char *id, const char *
     _cleanup_free_ char *copy = strdup(uri + strlen("binary://"));
     char *argv[LOGGER_MAX_ARGS + 2], *q, *save = NULL, *kv, *env[4];
     char idenv[320], nsenv[320];
-    int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, ready[2] = { -1, -1 }, n = 1;
+    int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, ready[2] = { -1, -1 }, n = 1, slot = -1;
     char byte;
     pid_t pid;
 
@@ -111,6 +114,14 @@ static int start_logger(const struct shim_flags *f, const char *id, const char *
         kb_error_errno(err, "%s: pipe", uri);
         goto fail;
     }
+    /* remembered until reaped: a pid is signalled only while it is surely ours */
+    for (int i = 0; f->loggers && i < SHIM_MAX_LOGGERS && slot < 0; i++)
+        if (!f->loggers->pid[i])
+            slot = i;
+    if (slot < 0) {
+        kb_error(err, EMFILE, "%s: this shim runs %d loggers already", uri, SHIM_MAX_LOGGERS);
+        goto fail;
+    }
     pid = fork();
     if (pid < 0) {
         kb_error_errno(err, "%s: fork", uri);
@@ -132,6 +143,8 @@ static int start_logger(const struct shim_flags *f, const char *id, const char *
         execve(argv[0], argv, env);
         _exit(127);
     }
+    f->loggers->pid[slot] = pid;
+    f->loggers->kill_at[slot] = 0;
     close(out[0]);
     close(errp[0]);
     close(ready[1]);
@@ -140,6 +153,7 @@ static int start_logger(const struct shim_flags *f, const char *id, const char *
         ;
     close(ready[0]);
     io->logger = pid;
+    io->loggers = f->loggers;
     fds[1] = out[1];
     fds[2] = errp[1];
     return 0;
@@ -242,8 +256,47 @@ void shim_stdio_close_stdin(struct shim_stdio *io)
 void shim_stdio_release(struct shim_stdio *io)
 {
     shim_stdio_close_stdin(io);
-    /* it ends by itself once the keeper closed the pipes; SIGTERM as containerd's shim sends */
-    if (io->logger > 0)
-        kill(io->logger, SIGTERM);
+    struct shim_loggers *l = io->loggers;
+
+    /* it ends by itself once the keeper closed the pipes; SIGTERM as containerd's shim sends, SIGKILL
+     * if it is still there 12 s later. Not in the table: it ended and was reaped already */
+    for (int i = 0; l && io->logger > 0 && i < SHIM_MAX_LOGGERS; i++)
+        if (l->pid[i] == io->logger && !l->kill_at[i]) {
+            kill(io->logger, SIGTERM);
+            l->kill_at[i] = kb_now_ns() + LOGGER_KILL_AFTER_NS;
+        }
     io->logger = 0;
+}
+
+int shim_loggers_service(struct shim_loggers *l)
+{
+    uint64_t now = kb_now_ns(), next = UINT64_MAX;
+
+    for (int i = 0; i < SHIM_MAX_LOGGERS; i++) {
+        if (!l->pid[i] || !l->kill_at[i] || l->kill_at[i] == UINT64_MAX)
+            continue;
+        if (l->kill_at[i] <= now) {
+            /* still our unreaped child: the pid cannot be someone else's */
+            kill(l->pid[i], SIGKILL);
+            l->kill_at[i] = UINT64_MAX;
+        } else if (l->kill_at[i] < next) {
+            next = l->kill_at[i];
+        }
+    }
+    return next == UINT64_MAX ? -1 : (int)((next - now) / 1000000 + 1);
+}
+
+void shim_loggers_reaped(struct shim_loggers *l, pid_t pid)
+{
+    for (int i = 0; i < SHIM_MAX_LOGGERS; i++)
+        if (l->pid[i] == pid)
+            l->pid[i] = 0;
+}
+
+int shim_loggers_left(const struct shim_loggers *l)
+{
+    for (int i = 0; i < SHIM_MAX_LOGGERS; i++)
+        if (l->pid[i])
+            return 1;
+    return 0;
 }

@@ -26,6 +26,7 @@
 struct shim_stdio {
     int stdin_keep;             /* our writer on the stdin fifo: the copy sees EOF after CloseIO only */
     pid_t logger;               /* binary:// : the logging process, or 0 */
+    struct shim_loggers *loggers; /* where it goes when it is told to stop */
 };
 
 struct shim_proc {

@@ -84,6 +84,24 @@ for _ in $(seq 50); do [ -s "$scratch/bin.2" ] && break; sleep 0.1; done
     ok "--log-uri binary://: the logger got stdout on fd 3, stderr on fd 4, its id and namespace" ||
     { not_ok "binary:// logger"; cat "$scratch"/bin.* 2>/dev/null | sed 's/^/#   | /'; }
 
+# a logger that ignores SIGTERM gets SIGKILL 12 s later (containerd's runc shim's grace); the shim waits for it
+cat >"$scratch/stubborn" <<'SH'
+#!/bin/sh
+trap '' TERM
+echo $$ >"$1"
+exec 5>&-
+cat <&3 >/dev/null
+exec sleep 1000
+SH
+chmod +x "$scratch/stubborn"
+c run --rm $kata --log-uri "binary://$scratch/stubborn?$scratch/stubborn.pid" $image t14 true >/dev/null 2>&1
+lp=$(cat "$scratch/stubborn.pid" 2>/dev/null)
+alive=no; [ -n "$lp" ] && kill -0 "$lp" 2>/dev/null && alive=yes
+for _ in $(seq 200); do [ -n "$lp" ] && ! kill -0 "$lp" 2>/dev/null && [ -z "$(shims_left)" ] && break; sleep 0.1; done
+[ "$alive" = yes ] && [ -n "$lp" ] && ! kill -0 "$lp" 2>/dev/null && [ -z "$(shims_left)" ] &&
+    ok "a logger deaf to SIGTERM is killed within 20 s, then its shim exits" ||
+    { not_ok "stubborn logger: pid ${lp:-none}, alive after the run: $alive"; kill -9 "$lp" 2>/dev/null; }
+
 # a terminal: ctr -t needs one, script gives it one with a size
 run script -qec "stty rows 21 cols 93; ctr --address $sock -n $ns run --rm -t $kata $image t5 sh -c 'sleep 1; tty; stty size; exit 5'" /dev/null
 [ "$rc" = 5 ] && [[ $out == *"/dev/pts/0"* ]] && [[ $out == *"21 93"* ]] &&
