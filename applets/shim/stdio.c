@@ -255,9 +255,9 @@ void shim_stdio_close_stdin(struct shim_stdio *io)
 
 void shim_stdio_release(struct shim_stdio *io)
 {
-    shim_stdio_close_stdin(io);
     struct shim_loggers *l = io->loggers;
 
+    shim_stdio_close_stdin(io);
     /* it ends by itself once the keeper closed the pipes; SIGTERM as containerd's shim sends, SIGKILL
      * if it is still there 12 s later. Not in the table: it ended and was reaped already */
     for (int i = 0; l && io->logger > 0 && i < SHIM_MAX_LOGGERS; i++)

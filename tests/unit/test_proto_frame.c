@@ -210,8 +210,9 @@ int main(void)
 
     is_str(kb_msg_type_name(KB_MSG_CLOSE_STDIN), "CLOSE_STDIN", "type names");
     is_str(kb_msg_type_name(0), "unknown", "type 0 has no name");
-    is_str(kb_msg_type_name(KB_MSG_DELETE), "DELETE", "the last type has its name");
-    is_str(kb_msg_type_name(KB_MSG_DELETE + 1), "unknown", "the type after it has none");
+    is_str(kb_msg_type_name(KB_MSG_DELETE), "DELETE", "DELETE has its name");
+    is_str(kb_msg_type_name(KB_MSG_OOM), "OOM", "the last type has its name");
+    is_str(kb_msg_type_name(KB_MSG_OOM + 1), "unknown", "the type after it has none");
     is_str(kb_msg_type_name(0xffff), "unknown", "type 65535 has no name");
     kb_buf_free(&b);
     return tap_done();
